@@ -1,0 +1,13 @@
+#pragma once
+// The `sinklab` subcommands. Each takes the arguments after its name and returns the exit code
+// (0 ok; errors are thrown: InputError -> 2, anything else -> 1, mapped in main.cpp).
+#include <string>
+#include <vector>
+
+namespace sinklab::cli {
+
+int run_command(const std::vector<std::string>& args, const std::vector<std::string>& full_command_line);
+int validate_command(const std::vector<std::string>& args);
+int inspect_command(const std::vector<std::string>& args);
+
+}  // namespace sinklab::cli

@@ -1,0 +1,66 @@
+// sinklab: reproducible experiments on attention sinks, outlier features and pruning.
+#include <c10/util/Exception.h>
+#include <fmt/core.h>
+
+#include <boost/program_options/errors.hpp>
+#include <cstdio>
+
+#include "experiments/cli/commands.h"
+#include "framework/util/error.h"
+#include "framework/util/strings.h"
+
+namespace {
+
+const char* kUsage = R"(usage: sinklab <command> [options]
+
+commands:
+  run CONFIG [key.path=value ...]   run an experiment (stages are cached; see --help)
+  validate CONFIG [key.path=value ...]
+                                    check a config and print it fully resolved
+  inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
+
+  sinklab <command> --help          options of one command
+  sinklab --version
+
+exit codes: 0 ok, 2 bad input (config, files, options), 1 internal failure
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> all(argv, argv + argc);
+  std::vector<std::string> args(all.begin() + 1, all.end());
+  try {
+    if (args.empty()) {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+    const std::string cmd = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
+    if (cmd == "--version") {
+      fmt::print("sinklab {}\n", SINKLAB_VERSION);
+      return 0;
+    }
+    if (cmd == "run") return sinklab::cli::run_command(rest, all);
+    if (cmd == "validate") return sinklab::cli::validate_command(rest);
+    if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
+    throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
+                                          sinklab::did_you_mean(cmd, {"run", "validate", "inspect"})));
+  } catch (const sinklab::Error& e) {
+    fmt::print(stderr, "sinklab: error: {}\n", e.what());
+    return e.exit_code();
+  } catch (const boost::program_options::error& e) {
+    fmt::print(stderr, "sinklab: error: {}; see 'sinklab {} --help'\n", e.what(), args.empty() ? "" : args[0]);
+    return 2;
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "sinklab: internal error in LibTorch: {}\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "sinklab: internal error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,143 @@
+// `sinklab run`: config -> stages (cached) -> run.h5, figures, summary and provenance.
+#include <chrono>
+#include <filesystem>
+
+#include "experiments/cli/commands.h"
+#include "experiments/cli/options.h"
+#include "experiments/experiment.h"
+#include "framework/io/atomic_file.h"
+#include "framework/runner/provenance.h"
+#include "framework/runner/run_dir.h"
+#include "framework/runner/runner.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+#include "framework/util/system.h"
+#include "framework/util/threads.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab::cli {
+
+// Copies each stage's cache entry into run.h5 as /<stage>, with provenance on the root.
+static void assemble_run_h5(const std::string& path, const std::vector<StageRecord>& stages,
+                            const nlohmann::ordered_json& provenance) {
+  std::string tmp = temporary_path_for(path);
+  try {
+    Hdf5File run(tmp, Hdf5File::Mode::create);
+    for (const auto& s : stages) {
+      Hdf5File entry(s.entry, Hdf5File::Mode::read);
+      entry.copy_group_to("/", run, "/" + s.name);
+      run.set_attr("/" + s.name, "cached", std::int64_t(s.cached));
+      run.set_attr("/" + s.name, "compute_seconds", s.compute_seconds);
+    }
+    run.set_attr("/", "sinklab_version", std::string(SINKLAB_VERSION));
+    run.set_attr("/", "git_commit", provenance["git"]["commit"].get<std::string>());
+    run.set_attr("/", "config_hash", provenance["config"]["hash"].get<std::string>());
+    run.set_attr("/", "created", provenance["time"]["started"].get<std::string>());
+    run.set_attr("/", "provenance", provenance.dump());
+  } catch (...) {
+    fs::remove(tmp);
+    throw;
+  }
+  commit_file(tmp, path);
+}
+
+int run_command(const std::vector<std::string>& args, const std::vector<std::string>& full_command_line) {
+  po::options_description desc("sinklab run options");
+  desc.add_options()
+      ("out,o", po::value<std::string>(), "write the run exactly to this directory (replaced if it exists)")
+      ("results", po::value<std::string>()->default_value("results"), "results root: runs go to <results>/<name>/<run-id>")
+      ("cache", po::value<std::string>(), "stage cache directory (default <results>/.cache)")
+      ("force", po::value<std::vector<std::string>>()->composing(), "recompute STAGE (and what depends on it); 'all' for every stage; repeatable")
+      ("device", po::value<std::string>(), "cpu | cuda | cuda:N | auto (overrides the config's device)")
+      ("threads", po::value<int>(), "CPU threads (overrides the config's threads; 0 = all cores)");
+  po::variables_map vm;
+  const std::string usage = "usage: sinklab run CONFIG [key.path=value ...] [options]\n\n"
+                            "Runs every stage of the experiments in CONFIG; stages whose inputs did not change are\n"
+                            "reused from the cache. Overrides like theorem41.model.d=2 are checked like config keys.";
+  if (!parse_command(args, desc, usage, vm)) return 0;
+  apply_verbosity(vm);
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string started = now_iso8601();
+
+  std::vector<std::string> overrides;
+  if (vm.count("overrides")) overrides = vm["overrides"].as<std::vector<std::string>>();
+  if (vm.count("device")) overrides.push_back("device=" + vm["device"].as<std::string>());
+  if (vm.count("threads")) overrides.push_back("threads=" + std::to_string(vm["threads"].as<int>()));
+  const std::string config_path = vm["config"].as<std::string>();
+  auto cfg = load_config<RunConfig>(config_path, overrides);
+
+  const c10::Device device = resolve_device(cfg.value.device);
+  const int threads = configure_threads(cfg.value.threads);
+  const std::string results = vm["results"].as<std::string>();
+  const std::string cache_dir = vm.count("cache") ? vm["cache"].as<std::string>() : (fs::path(results) / ".cache").string();
+  ensure_writable_dir(cache_dir, "choose a writable cache with --cache DIR or --results DIR");
+
+  RunnerOptions ropts;
+  ropts.cache_dir = cache_dir;
+  ropts.device = device;
+  if (vm.count("force")) ropts.force = vm["force"].as<std::vector<std::string>>();
+  Runner runner(ropts);
+  auto experiments = experiments_for(cfg.value);
+  for (const auto& e : experiments)
+    for (auto& s : e->stages()) runner.add(std::move(s));
+  runner.validate();  // bad --force names fail before any directory is made
+
+  std::optional<std::string> out_dir;
+  if (vm.count("out")) out_dir = vm["out"].as<std::string>();
+  RunDirectory dir(results, cfg.value.name, cfg.hash, out_dir);
+  log::set_file(dir.file("run.log"));
+  log::info("sinklab {} | config {} (hash {}) | device {} | {} threads", SINKLAB_VERSION, config_path,
+            cfg.hash.substr(0, 12), device.str(), threads);
+  try {
+    write_file_atomic(dir.file("config.resolved.yaml"),
+                      "# resolved from " + config_path + "; config hash " + cfg.hash + "\n" + to_yaml(cfg.json));
+    auto records = runner.run();
+
+    ProvenanceInput pin;
+    pin.command_line = full_command_line;
+    pin.resolved_config = cfg.json;
+    pin.config_hash = cfg.hash;
+    pin.config_files = cfg.files;
+    pin.started = started;
+    pin.stages = records;
+    pin.device = device.str();
+    pin.threads = threads;
+    pin.seed = cfg.value.seed;
+    pin.finished = now_iso8601();
+    pin.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto provenance = build_provenance(pin);
+    assemble_run_h5(dir.file("run.h5"), records, provenance);
+
+    auto r0 = std::chrono::steady_clock::now();
+    nlohmann::ordered_json summary;
+    summary["name"] = cfg.value.name;
+    summary["config_hash"] = cfg.hash;
+    {
+      Hdf5File run(dir.file("run.h5"), Hdf5File::Mode::read);
+      for (const auto& e : experiments) e->report(run, dir.file("figures"), summary);
+    }
+    write_file_atomic(dir.file("summary.json"), summary.dump(2) + "\n");
+    log::info("report: figures and summary in {:.2f}s",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count());
+    pin.finished = now_iso8601();
+    pin.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    write_file_atomic(dir.file("provenance.json"), build_provenance(pin).dump(2) + "\n");
+    log::set_file("");
+    dir.finalize();
+  } catch (...) {
+    log::set_file("");
+    throw;
+  }
+
+  int cached = 0;
+  for (const auto& r : runner.stage_names()) (void)r;
+  auto prov = nlohmann::json::parse(read_file((fs::path(dir.final_path()) / "provenance.json").string()));
+  for (const auto& s : prov["stages"]) cached += s["cached"].get<bool>();
+  log::info("done: {} stages ({} cached) in {:.2f}s -> {}", prov["stages"].size(), cached,
+            prov["time"]["seconds"].get<double>(), dir.final_path());
+  fmt::print("{}\n", dir.final_path());
+  return 0;
+}
+
+}  // namespace sinklab::cli

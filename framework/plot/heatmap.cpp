@@ -1,0 +1,68 @@
+#include <algorithm>
+#include <cmath>
+
+#include "framework/plot/axis.h"
+#include "framework/plot/canvas.h"
+#include "framework/plot/colormap.h"
+#include "framework/plot/figures.h"
+#include "framework/util/error.h"
+
+namespace sinklab::plot {
+
+void render_heatmap(const Heatmap& m, const std::string& stem) {
+  SINKLAB_CHECK(m.rows > 0 && m.cols > 0 && m.values.size() == std::size_t(m.rows) * m.cols,
+                "heatmap '{}': {} values for {}x{} cells", m.title, m.values.size(), m.rows, m.cols);
+  double lo = INFINITY, hi = -INFINITY;
+  for (double v : m.values)
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  lo = m.vmin.value_or(std::isfinite(lo) ? lo : 0.0);
+  hi = m.vmax.value_or(std::isfinite(hi) ? hi : 1.0);
+  if (hi <= lo) hi = lo + 1;
+
+  const double cell = std::clamp(440.0 / std::max(m.rows, m.cols), 4.0, 40.0);
+  const double left = 80, top = 44, bottom = 60, bar_w = 16, bar_gap = 18, right = 80;
+  const double pw = cell * m.cols, ph = cell * m.rows;
+  const double W = left + pw + bar_gap + bar_w + right, H = top + ph + bottom;
+  const Rgb black{0, 0, 0};
+
+  render_png_and_svg(stem, W, H, [&](Canvas& c) {
+    for (int i = 0; i < m.rows; ++i)
+      for (int j = 0; j < m.cols; ++j) {
+        double v = m.values[std::size_t(i) * m.cols + j];
+        c.color(std::isfinite(v) ? viridis((v - lo) / (hi - lo)) : Rgb{0.85, 0.85, 0.85});
+        // Overlap by a hair so PNG shows no seams between cells.
+        c.rect(left + j * cell, top + i * cell, cell + 0.3, cell + 0.3, true);
+      }
+    c.color(black);
+    c.rect(left, top, pw, ph, false);
+    double fs = std::clamp(cell * 0.7, 7.0, 11.0);
+    int stride_r = std::max(1, int(std::ceil(9.0 / cell))), stride_c = std::max(1, int(std::ceil(9.0 / cell)));
+    for (int i = 0; i < m.rows && !m.row_labels.empty(); i += stride_r)
+      c.text(m.row_labels.at(i), left - 4, top + (i + 0.5) * cell + fs / 3, fs, Align::right);
+    for (int j = 0; j < m.cols && !m.col_labels.empty(); j += stride_c)
+      c.text(m.col_labels.at(j), left + (j + 0.5) * cell + fs / 3, top + ph + 4, fs, Align::left, M_PI / 2);
+    c.text(m.title, left + pw / 2, 24, 13, Align::center, 0, true);
+    c.text(m.x_label, left + pw / 2, H - 8, 12, Align::center);
+    c.text(m.y_label, 16, top + ph / 2, 12, Align::center, -M_PI / 2);
+
+    // Colour bar with ticks.
+    double bx = left + pw + bar_gap;
+    const int steps = 128;
+    for (int k = 0; k < steps; ++k) {
+      c.color(viridis(1.0 - (k + 0.5) / steps));
+      c.rect(bx, top + ph * k / steps, bar_w, ph / steps + 0.5, true);
+    }
+    c.color(black);
+    c.rect(bx, top, bar_w, ph, false);
+    Axis bar({lo, hi}, false);
+    for (double t : bar.ticks()) {
+      if (t < lo || t > hi) continue;
+      double y = top + ph * (1 - (t - lo) / (hi - lo));
+      c.line(bx + bar_w, y, bx + bar_w + 4, y);
+      c.text(Axis::label(t), bx + bar_w + 6, y + 4, 10);
+    }
+    c.text(m.colorbar_label, bx + bar_w + 58, top + ph / 2, 11, Align::center, M_PI / 2);
+  });
+}
+
+}  // namespace sinklab::plot

@@ -1,0 +1,89 @@
+#include "framework/runner/cache.h"
+
+#include <filesystem>
+
+#include "framework/util/error.h"
+#include "framework/util/hash.h"
+#include "framework/util/log.h"
+#include "framework/util/strings.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab {
+
+StageCache::StageCache(std::string dir) : dir_(std::move(dir)) {}
+
+std::string StageCache::entry_path(const std::string& stage, const std::string& key) const {
+  return (fs::path(dir_) / stage / (key + ".h5")).string();
+}
+
+std::string StageCache::manifest_path(const std::string& stage, const std::string& key) const {
+  return (fs::path(dir_) / stage / (key + ".json")).string();
+}
+
+std::unique_ptr<FileLock> StageCache::lock(const std::string& stage, const std::string& key) const {
+  fs::create_directories(fs::path(dir_) / stage);
+  auto l = std::make_unique<FileLock>((fs::path(dir_) / stage / (key + ".lock")).string());
+  if (l->waited()) log::info("{}: waited for another run that was computing the same entry", stage);
+  return l;
+}
+
+void StageCache::remove(const std::string& stage, const std::string& key) const {
+  std::error_code ec;
+  fs::remove(manifest_path(stage, key), ec);
+  fs::remove(entry_path(stage, key), ec);
+}
+
+nlohmann::json StageCache::manifest(const std::string& stage, const std::string& key) const {
+  return nlohmann::json::parse(read_file(manifest_path(stage, key)));
+}
+
+bool StageCache::valid(const std::string& stage, const std::string& key) const {
+  const std::string data = entry_path(stage, key), meta = manifest_path(stage, key);
+  std::error_code ec;
+  bool has_data = fs::exists(data, ec), has_meta = fs::exists(meta, ec);
+  if (!has_data && !has_meta) return false;
+  std::string problem;
+  if (!has_meta) {
+    problem = "its manifest is missing (the run that wrote it was interrupted)";
+  } else if (!has_data) {
+    problem = "its data file is missing";
+  } else {
+    try {
+      auto m = manifest(stage, key);
+      if (m.at("key").get<std::string>() != key) problem = "its manifest belongs to another key";
+      else if (m.at("bytes").get<std::uintmax_t>() != fs::file_size(data)) problem = "its size does not match the manifest (truncated?)";
+      else if (m.at("sha256").get<std::string>() != sha256_file(data)) problem = "its checksum does not match the manifest (corrupt)";
+    } catch (const std::exception& e) {
+      problem = std::string("its manifest is unreadable: ") + e.what();
+    }
+  }
+  if (problem.empty()) return true;
+  log::warn("cache entry {} is not valid: {}; recomputing", data, problem);
+  remove(stage, key);
+  return false;
+}
+
+void StageCache::commit(const std::string& stage, const std::string& key, const std::string& temporary,
+                        nlohmann::json manifest) const {
+  const std::string data = entry_path(stage, key);
+  manifest["key"] = key;
+  manifest["stage"] = stage;
+  manifest["bytes"] = fs::file_size(temporary);
+  manifest["sha256"] = sha256_file(temporary);
+  commit_file(temporary, data);
+  write_file_atomic(manifest_path(stage, key), manifest.dump(2) + "\n");
+}
+
+void StageCache::remove_stale_temporaries(const std::string& stage, const std::string& key) const {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(dir_) / stage, ec)) {
+    std::string name = e.path().filename().string();
+    if (starts_with(name, "." + key + ".") && name.find(".tmp.") != std::string::npos) {
+      log::debug("removing stale temporary {}", e.path().string());
+      fs::remove(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace sinklab

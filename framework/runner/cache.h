@@ -1,0 +1,39 @@
+#pragma once
+// The content-addressed stage cache: <cache>/<stage>/<key>.h5 plus <key>.json, the manifest.
+//
+// An entry is valid only when its manifest exists and matches the HDF5 file's size and SHA-256.
+// The data file is renamed into place first and the manifest last, so a process killed at any
+// moment leaves either a valid entry or one that is detected as incomplete and recomputed.
+// Concurrent runs take a per-entry file lock; the second one waits and then finds it cached.
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "framework/io/atomic_file.h"
+
+namespace sinklab {
+
+class StageCache {
+ public:
+  explicit StageCache(std::string dir);
+  const std::string& dir() const { return dir_; }
+  std::string entry_path(const std::string& stage, const std::string& key) const;
+  std::unique_ptr<FileLock> lock(const std::string& stage, const std::string& key) const;
+  // Whether a complete, intact entry exists (call with the lock held). An incomplete or
+  // corrupt entry is reported, deleted and reported as missing.
+  bool valid(const std::string& stage, const std::string& key) const;
+  nlohmann::json manifest(const std::string& stage, const std::string& key) const;
+  // Moves a finished temporary file into place and writes the manifest (lock held).
+  void commit(const std::string& stage, const std::string& key, const std::string& temporary,
+              nlohmann::json manifest) const;
+  // Deletes temporaries left by killed runs for this entry (lock held).
+  void remove_stale_temporaries(const std::string& stage, const std::string& key) const;
+
+ private:
+  std::string manifest_path(const std::string& stage, const std::string& key) const;
+  void remove(const std::string& stage, const std::string& key) const;
+  std::string dir_;
+};
+
+}  // namespace sinklab

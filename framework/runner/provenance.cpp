@@ -1,0 +1,70 @@
+#include "framework/runner/provenance.h"
+
+#include <H5public.h>
+#include <boost/version.hpp>
+#include <cairo.h>
+#include <fmt/core.h>
+#include <openssl/opensslv.h>
+#include <sys/utsname.h>
+#include <torch/version.h>
+
+#include <filesystem>
+
+#include "framework/util/hash.h"
+#include "framework/util/system.h"
+#include "framework/util/threads.h"
+
+namespace sinklab {
+
+nlohmann::ordered_json library_versions() {
+  unsigned maj = 0, min = 0, rel = 0;
+  H5get_libversion(&maj, &min, &rel);
+  return {{"libtorch", TORCH_VERSION},
+          {"hdf5", fmt::format("{}.{}.{}", maj, min, rel)},
+          {"yaml_cpp", SINKLAB_YAML_CPP_VERSION},
+          {"fmt", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)},
+          {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
+          {"openssl", OPENSSL_VERSION_TEXT},
+          {"cairo", cairo_version_string()},
+          {"compiler", __VERSION__}};
+}
+
+nlohmann::ordered_json build_provenance(const ProvenanceInput& in) {
+  nlohmann::ordered_json p;
+  GitState git = source_git_state();
+  p["sinklab_version"] = SINKLAB_VERSION;
+  p["git"] = {{"commit", git.commit}, {"dirty", git.dirty}};
+  p["command_line"] = in.command_line;
+  p["working_directory"] = std::filesystem::current_path().string();
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const auto& f : in.config_files) files.push_back({{"path", f}, {"sha256", sha256_file(f)}});
+  p["config"] = {{"hash", in.config_hash}, {"files", files}, {"resolved", in.resolved_config}};
+  p["time"] = {{"started", in.started}, {"finished", in.finished}, {"seconds", in.seconds}};
+  nlohmann::ordered_json stages = nlohmann::ordered_json::array();
+  nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
+  for (const auto& s : in.stages) {
+    stages.push_back({{"name", s.name},
+                      {"version", s.version},
+                      {"key", s.key},
+                      {"cached", s.cached},
+                      {"seconds", s.seconds},
+                      {"compute_seconds", s.compute_seconds},
+                      {"entry", s.entry}});
+    for (const auto& f : s.input_files) inputs.push_back({{"path", f}, {"sha256", sha256_file(f)}, {"stage", s.name}});
+  }
+  p["stages"] = stages;
+  p["input_files"] = inputs;
+  struct utsname u {};
+  uname(&u);
+  p["host"] = {{"name", host_name()},
+               {"os", fmt::format("{} {} {}", u.sysname, u.release, u.machine)},
+               {"cpu", cpu_model()},
+               {"cpus", hardware_threads()},
+               {"threads", in.threads}};
+  p["device"] = {{"selected", in.device}, {"cuda_available", cuda_available()}, {"cuda_devices", cuda_device_count()}};
+  p["libraries"] = library_versions();
+  p["seeds"] = {{"seed", in.seed}};
+  return p;
+}
+
+}  // namespace sinklab

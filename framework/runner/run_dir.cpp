@@ -1,0 +1,88 @@
+#include "framework/runner/run_dir.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "framework/io/atomic_file.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+#include "framework/util/strings.h"
+#include "framework/util/system.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab {
+
+// Partial directories of processes that no longer exist (killed runs) are removed.
+static void remove_abandoned_partials(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    auto pos = name.rfind(".partial.");
+    if (name.empty() || name[0] != '.' || pos == std::string::npos) continue;
+    pid_t pid = pid_t(std::atol(name.c_str() + pos + 9));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      log::debug("removing abandoned partial run {}", e.path().string());
+      fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
+RunDirectory::RunDirectory(const std::string& results_root, const std::string& name, const std::string& config_hash,
+                           const std::optional<std::string>& explicit_dir) {
+  fs::path final_path;
+  if (explicit_dir) {
+    explicit_ = true;
+    final_path = fs::absolute(*explicit_dir).lexically_normal();
+    if (final_path.filename().empty()) final_path = final_path.parent_path();
+  } else {
+    fs::path runs = fs::absolute(fs::path(results_root) / name).lexically_normal();
+    std::string id = now_compact() + "-" + config_hash.substr(0, 8);
+    final_path = runs / id;
+    for (int n = 2; fs::exists(final_path); ++n) final_path = runs / (id + "-" + std::to_string(n));
+  }
+  fs::path parent = final_path.parent_path();
+  ensure_writable_dir(parent.string(), "choose a writable place with --out DIR or --results DIR");
+  remove_abandoned_partials(parent);
+  final_ = final_path.string();
+  partial_ = (parent / ("." + final_path.filename().string() + ".partial." + std::to_string(getpid()))).string();
+  std::error_code ec;
+  fs::remove_all(partial_, ec);
+  fs::create_directories(fs::path(partial_) / "figures", ec);
+  SINKLAB_INPUT_CHECK(!ec, "cannot create run directory '{}': {}", partial_, ec.message());
+}
+
+RunDirectory::~RunDirectory() {
+  if (done_) return;
+  std::error_code ec;
+  fs::remove_all(partial_, ec);
+}
+
+std::string RunDirectory::file(const std::string& relative) const { return (fs::path(partial_) / relative).string(); }
+
+void RunDirectory::finalize() {
+  std::error_code ec;
+  std::string replaced;
+  if (fs::exists(final_)) {
+    SINKLAB_INPUT_CHECK(explicit_, "run directory '{}' appeared while running", final_);
+    replaced = partial_ + ".replaced";
+    fs::rename(final_, replaced, ec);
+    SINKLAB_INPUT_CHECK(!ec, "cannot replace '{}': {}", final_, ec.message());
+  }
+  fs::rename(partial_, final_, ec);
+  SINKLAB_INPUT_CHECK(!ec, "cannot move run to '{}': {}", final_, ec.message());
+  done_ = true;
+  if (!replaced.empty()) fs::remove_all(replaced, ec);
+  if (!explicit_) {
+    // latest -> this run, swapped atomically.
+    fs::path latest = fs::path(final_).parent_path() / "latest";
+    fs::path tmp = fs::path(temporary_path_for(latest.string()));
+    fs::create_directory_symlink(fs::path(final_).filename(), tmp, ec);
+    if (!ec) fs::rename(tmp, latest, ec);
+  }
+}
+
+}  // namespace sinklab

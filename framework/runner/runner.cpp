@@ -1,0 +1,155 @@
+#include "framework/runner/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <filesystem>
+#include <map>
+
+#include "framework/config/fields.h"
+#include "framework/util/error.h"
+#include "framework/util/hash.h"
+#include "framework/util/log.h"
+#include "framework/util/strings.h"
+#include "framework/util/system.h"
+
+namespace sinklab {
+
+const Hdf5File& StageContext::input(const std::string& stage) {
+  auto it = opened_.find(stage);
+  if (it != opened_.end()) return *it->second;
+  auto entry = upstream_entries_.find(stage);
+  SINKLAB_CHECK(entry != upstream_entries_.end(), "stage reads '{}' but does not declare it upstream", stage);
+  auto file = std::make_unique<Hdf5File>(entry->second, Hdf5File::Mode::read);
+  return *(opened_[stage] = std::move(file));
+}
+
+Runner::Runner(RunnerOptions options) : options_(std::move(options)), cache_(options_.cache_dir) {}
+
+void Runner::add(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
+
+std::vector<std::string> Runner::stage_names() const {
+  std::vector<std::string> names;
+  for (const auto& s : stages_) names.push_back(s->name());
+  return names;
+}
+
+std::vector<const Stage*> Runner::ordered() const {
+  std::map<std::string, const Stage*> by_name;
+  for (const auto& s : stages_) {
+    SINKLAB_CHECK(by_name.emplace(s->name(), s.get()).second, "two stages are named '{}'", s->name());
+  }
+  // Depth-first topological order; `state` 1 = on the path (a cycle if seen again), 2 = done.
+  std::vector<const Stage*> out;
+  std::map<std::string, int> state;
+  std::function<void(const Stage*, std::vector<std::string>&)> visit = [&](const Stage* s, auto& path) {
+    int& st = state[s->name()];
+    if (st == 2) return;
+    path.push_back(s->name());
+    SINKLAB_CHECK(st != 1, "stage dependency cycle: {}", join(path, " -> "));
+    st = 1;
+    for (const auto& up : s->upstream()) {
+      auto it = by_name.find(up);
+      SINKLAB_CHECK(it != by_name.end(), "stage '{}' needs '{}', which is not part of this run", s->name(), up);
+      visit(it->second, path);
+    }
+    st = 2;
+    path.pop_back();
+    out.push_back(s);
+  };
+  for (const auto& s : stages_) {
+    std::vector<std::string> path;
+    visit(s.get(), path);
+  }
+  return out;
+}
+
+void Runner::validate() const {
+  ordered();
+  auto names = stage_names();
+  for (const auto& f : options_.force)
+    SINKLAB_INPUT_CHECK(f == "all" || std::find(names.begin(), names.end(), f) != names.end(),
+                        "--force {}: no such stage in this run{}; stages: {}", f, did_you_mean(f, names),
+                        join(names, ", "));
+}
+
+std::string Runner::cache_key(const Stage& stage, const std::vector<std::string>& upstream_keys,
+                              const std::vector<std::pair<std::string, std::string>>& file_hashes) {
+  nlohmann::ordered_json j;
+  j["stage"] = stage.name();
+  j["version"] = stage.version();
+  j["reads"] = stage.reads();
+  j["upstream"] = upstream_keys;
+  j["inputs"] = nlohmann::ordered_json::array();
+  for (const auto& [path, hash] : file_hashes) j["inputs"].push_back({path, hash});
+  return sha256_hex(canonical_json(j));
+}
+
+std::vector<StageRecord> Runner::run() {
+  validate();
+  std::vector<StageRecord> records;
+  std::map<std::string, std::string> keys, entries;
+  std::set<std::string> forced;
+  auto all_forced = std::find(options_.force.begin(), options_.force.end(), "all") != options_.force.end();
+
+  for (const Stage* stage : ordered()) {
+    auto t0 = std::chrono::steady_clock::now();
+    StageRecord rec;
+    rec.name = stage->name();
+    rec.version = stage->version();
+    std::vector<std::string> upstream_keys;
+    std::map<std::string, std::string> upstream_entries;
+    bool force = all_forced || std::find(options_.force.begin(), options_.force.end(), rec.name) != options_.force.end();
+    for (const auto& up : stage->upstream()) {
+      upstream_keys.push_back(keys.at(up));
+      upstream_entries[up] = entries.at(up);
+      force = force || forced.count(up) > 0;
+    }
+    std::vector<std::pair<std::string, std::string>> file_hashes;
+    for (const auto& f : stage->input_files()) {
+      file_hashes.emplace_back(f, sha256_file(f));
+      rec.input_files.push_back(f);
+    }
+    rec.key = cache_key(*stage, upstream_keys, file_hashes);
+    rec.entry = cache_.entry_path(rec.name, rec.key);
+
+    auto lock = cache_.lock(rec.name, rec.key);
+    if (!force && cache_.valid(rec.name, rec.key)) {
+      rec.cached = true;
+      rec.compute_seconds = cache_.manifest(rec.name, rec.key).value("seconds", 0.0);
+      log::info("{}: cached (key {})", rec.name, rec.key.substr(0, 12));
+    } else {
+      if (force) forced.insert(rec.name);
+      log::info("{}: running{} (key {})", rec.name, force ? ", forced" : "", rec.key.substr(0, 12));
+      cache_.remove_stale_temporaries(rec.name, rec.key);
+      std::string tmp = temporary_path_for(rec.entry);
+      try {
+        Hdf5File out(tmp, Hdf5File::Mode::create);
+        out.set_attr("/", "stage", rec.name);
+        out.set_attr("/", "stage_version", std::int64_t(rec.version));
+        out.set_attr("/", "cache_key", rec.key);
+        out.set_attr("/", "reads", stage->reads().dump());
+        StageContext ctx(out, upstream_entries, options_.device);
+        stage->run(ctx);
+        out.close();
+      } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        throw;
+      }
+      rec.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      nlohmann::json manifest{{"version", rec.version},       {"seconds", rec.compute_seconds},
+                              {"created", now_iso8601()},     {"sinklab_version", SINKLAB_VERSION},
+                              {"reads", stage->reads()},       {"upstream", upstream_keys}};
+      cache_.commit(rec.name, rec.key, tmp, manifest);
+      log::info("{}: done in {:.2f}s", rec.name, rec.compute_seconds);
+    }
+    rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    keys[rec.name] = rec.key;
+    entries[rec.name] = rec.entry;
+    records.push_back(rec);
+  }
+  return records;
+}
+
+}  // namespace sinklab

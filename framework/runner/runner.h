@@ -1,0 +1,53 @@
+#pragma once
+// The run loop: orders stages by their upstream links, computes each cache key, and either
+// reuses the cached entry or runs the stage into a temporary file and commits it.
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "framework/runner/cache.h"
+#include "framework/runner/stage.h"
+
+namespace sinklab {
+
+struct StageRecord {
+  std::string name;
+  int version = 0;
+  std::string key;         // SHA-256 hex
+  std::string entry;       // cache file holding its output
+  bool cached = false;     // true when reused, false when computed in this run
+  double seconds = 0.0;    // time spent in this run (lookup or computation)
+  double compute_seconds = 0.0;  // time the computation took when it ran
+  std::vector<std::string> input_files;
+};
+
+struct RunnerOptions {
+  std::string cache_dir;
+  std::vector<std::string> force;  // stage names (or "all"); forcing a stage also reruns its downstream
+  c10::Device device = c10::Device(c10::DeviceType::CPU);
+};
+
+class Runner {
+ public:
+  explicit Runner(RunnerOptions options);
+  void add(std::unique_ptr<Stage> stage);
+  // Checks names, upstream links, cycles and --force names without running anything.
+  void validate() const;
+  std::vector<std::string> stage_names() const;
+  std::vector<StageRecord> run();
+
+  // The key a stage gets from its declaration and its upstream keys (exposed for tests).
+  static std::string cache_key(const Stage& stage, const std::vector<std::string>& upstream_keys,
+                               const std::vector<std::pair<std::string, std::string>>& file_hashes);
+
+ private:
+  std::vector<const Stage*> ordered() const;
+  RunnerOptions options_;
+  StageCache cache_;
+  std::vector<std::unique_ptr<Stage>> stages_;
+};
+
+}  // namespace sinklab

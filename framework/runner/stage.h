@@ -1,0 +1,47 @@
+#pragma once
+// A stage: one cached step of an experiment. It declares what it depends on - its name and
+// version, the config subtree it reads, its upstream stages and input files - and those alone
+// make its cache key (DESIGN.md, "Stages"). Changing anything else never invalidates it.
+#include <c10/core/Device.h>
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/io/hdf5_store.h"
+
+namespace sinklab {
+
+class StageContext {
+ public:
+  StageContext(Hdf5File& output, std::map<std::string, std::string> upstream_entries, c10::Device device)
+      : output_(output), upstream_entries_(std::move(upstream_entries)), device_(device) {}
+  // The stage's own HDF5 output (a temporary file until the stage finishes).
+  Hdf5File& output() { return output_; }
+  // A finished upstream stage's output, opened read-only on first use.
+  const Hdf5File& input(const std::string& stage);
+  c10::Device device() const { return device_; }
+
+ private:
+  Hdf5File& output_;
+  std::map<std::string, std::string> upstream_entries_;
+  std::map<std::string, std::unique_ptr<Hdf5File>> opened_;
+  c10::Device device_;
+};
+
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual std::string name() const = 0;  // e.g. "theorem41.sweep"; also its group in run.h5
+  // Bump when the computation changes, so old cache entries are not reused.
+  virtual int version() const = 0;
+  // Everything from the config that the computation reads (it is hashed into the key).
+  virtual nlohmann::ordered_json reads() const = 0;
+  virtual std::vector<std::string> upstream() const { return {}; }
+  virtual std::vector<std::string> input_files() const { return {}; }
+  virtual void run(StageContext& context) const = 0;
+};
+
+}  // namespace sinklab

@@ -1,0 +1,70 @@
+#include "framework/util/system.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <thread>
+
+#include "framework/util/strings.h"
+
+namespace sinklab {
+
+std::string host_name() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (starts_with(line, "model name")) return trim(line.substr(line.find(':') + 1));
+  return "";
+}
+
+unsigned hardware_threads() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return unsigned(CPU_COUNT(&set));
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
+static std::string format_now(const char* pattern) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, pattern, &tm);
+  return buf;
+}
+
+std::string now_iso8601() { return format_now("%Y-%m-%dT%H:%M:%S%z"); }
+std::string now_compact() { return format_now("%Y%m%d-%H%M%S"); }
+
+std::string capture_command(const std::string& command) {
+  std::FILE* pipe = popen((command + " 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return "";
+  std::string out;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  int status = pclose(pipe);
+  return status == 0 ? trim(out) : "";
+}
+
+GitState source_git_state() {
+  // Asked at run time (not baked in at build time), so a rebuild is not needed to be truthful.
+  GitState s;
+  std::string dir = SINKLAB_SOURCE_DIR;
+  s.commit = capture_command("git -C '" + dir + "' rev-parse HEAD");
+  if (!s.commit.empty())
+    s.dirty = !capture_command("git -C '" + dir + "' status --porcelain --untracked-files=no").empty();
+  return s;
+}
+
+}  // namespace sinklab

@@ -1,0 +1,21 @@
+#pragma once
+// Facts about the machine and the process, for provenance and run ids.
+#include <string>
+
+namespace sinklab {
+
+std::string host_name();
+std::string cpu_model();          // from /proc/cpuinfo, "" if unknown
+unsigned hardware_threads();      // logical CPUs usable by this process
+std::string now_iso8601();        // local time with offset, e.g. 2026-11-22T20:31:05+0000
+std::string now_compact();        // 20261122-203105, for run ids
+// Runs a shell command, returns its stdout (trimmed) or "" when it fails.
+std::string capture_command(const std::string& command);
+// The git commit of the sinklab source tree and whether it has uncommitted changes.
+struct GitState {
+  std::string commit;  // "" when not a git checkout
+  bool dirty = false;
+};
+GitState source_git_state();
+
+}  // namespace sinklab
