@@ -8,6 +8,7 @@
 #include "experiments/cli/commands.h"
 #include "framework/util/error.h"
 #include "framework/util/strings.h"
+#include "framework/util/system.h"
 
 namespace {
 
@@ -30,6 +31,7 @@ exit codes: 0 ok, 2 bad input (config, files, options), 1 internal failure
 int main(int argc, char** argv) {
   std::vector<std::string> all(argv, argv + argc);
   std::vector<std::string> args(all.begin() + 1, all.end());
+  sinklab::configure_memory_allocator();
   try {
     if (args.empty()) {
       std::fputs(kUsage, stderr);

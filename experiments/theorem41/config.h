@@ -103,7 +103,7 @@ struct Config {
   ModelParams model;
   Grid s_tag;
   ExampleSequence example;
-  int batch_size = 1024;
+  int batch_size = 256;
   template <class V>
   void fields(V& v) {
     v("data", data, "random sequences");

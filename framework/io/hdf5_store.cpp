@@ -117,9 +117,9 @@ static std::optional<AttrValue> read_attr(hid_t attr) {
   switch (H5Tget_class(type.get())) {
     case H5T_STRING: {
       if (H5Tis_variable_str(type.get()) > 0) {
-        H5Handle mem = string_type();
+        // Read with the attribute's own type: HDF5 does not convert between ASCII and UTF-8.
         char* p = nullptr;
-        H5Aread(attr, mem.get(), &p);
+        H5Aread(attr, type.get(), &p);
         std::string s = p ? p : "";
         H5free_memory(p);
         return s;

@@ -79,10 +79,9 @@ static std::optional<at::ScalarType> scalar_type_named(const std::string& n) {
 static at::ScalarType scalar_type_of(hid_t dataset) {
   if (H5Aexists(dataset, "dtype") > 0) {
     H5Handle a(H5Aopen(dataset, "dtype", H5P_DEFAULT), H5Aclose);
-    H5Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.get(), H5T_VARIABLE);
+    H5Handle type(H5Aget_type(a.get()), H5Tclose);
     char* p = nullptr;
-    if (H5Aread(a.get(), mem.get(), &p) >= 0 && p != nullptr) {
+    if (H5Tis_variable_str(type.get()) > 0 && H5Aread(a.get(), type.get(), &p) >= 0 && p != nullptr) {
       auto s = scalar_type_named(p);
       H5free_memory(p);
       if (s) return *s;

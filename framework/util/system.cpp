@@ -1,5 +1,6 @@
 #include "framework/util/system.h"
 
+#include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -65,6 +66,16 @@ GitState source_git_state() {
   if (!s.commit.empty())
     s.dirty = !capture_command("git -C '" + dir + "' status --porcelain --untracked-files=no").empty();
   return s;
+}
+
+}  // namespace sinklab
+
+namespace sinklab {
+
+void configure_memory_allocator() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);           // the largest glibc accepts on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);            // give memory back only above 1 GiB free
+  mallopt(M_TOP_PAD, 64 << 20);
 }
 
 }  // namespace sinklab

@@ -1,0 +1,37 @@
+#pragma once
+// Helpers shared by the end-to-end CLI tests.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace sinklab::test {
+
+// A Theorem 4.1 config small enough to run in well under a second.
+inline std::string tiny_config(const std::string& name = "tiny", int count = 64, int s_tag_num = 4) {
+  return "name: " + name + "\nseed: 1\ndevice: cpu\nthreads: 1\ntheorem41:\n  data: {count: " + std::to_string(count) +
+         ", min_length: 6, max_length: 16}\n  s_tag: {start: 1, stop: 25, num: " + std::to_string(s_tag_num) +
+         "}\n  example: {length: 8, sep_position: 3, s_tag: 10}\n";
+}
+
+inline nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return nlohmann::json::parse(ss.str());
+}
+
+inline int count_cached(const nlohmann::json& provenance) {
+  int n = 0;
+  for (const auto& s : provenance["stages"]) n += s["cached"].get<bool>();
+  return n;
+}
+
+inline bool has_entries(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec);
+}
+
+}  // namespace sinklab::test

@@ -1,0 +1,163 @@
+// `sinklab` end to end: commands, outputs, caching and the bad-input exits.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "framework/util/threads.h"
+#include "tests/cli/cli_support.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+using namespace sinklab::test;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+TEST_CASE("version, help and usage errors", "[cli]") {
+  auto v = sinklab::test::sinklab({"--version"});
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.out, Contains("sinklab " SINKLAB_VERSION));
+  CHECK(sinklab::test::sinklab({"--help"}).exit_code == 0);
+  for (const char* cmd : {"run", "validate", "inspect"}) {
+    auto h = sinklab::test::sinklab({cmd, "--help"});
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.out, Contains(std::string("usage: sinklab ") + cmd));
+  }
+  CHECK(sinklab::test::sinklab({}).exit_code == 2);
+  auto unknown = sinklab::test::sinklab({"rnu"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Contains("did you mean 'run'?"));
+  auto bad_option = sinklab::test::sinklab({"run", "x.yaml", "--frobnicate"});
+  CHECK(bad_option.exit_code == 2);
+  CHECK(sinklab::test::sinklab({"run"}).exit_code == 2);
+}
+
+TEST_CASE("a run writes its outputs, and a second run is served entirely from the cache", "[cli]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const std::string run_dir = first.out.substr(0, first.out.find('\n'));
+  for (const char* f : {"run.h5", "provenance.json", "config.resolved.yaml", "summary.json", "run.log",
+                        "figures/theorem41_error_vs_stag.png", "figures/theorem41_error_vs_stag.svg",
+                        "figures/theorem41_layer1_attention.png", "figures/theorem41_layer1_attention.svg"})
+    CHECK(fs::exists(fs::path(run_dir) / f));
+  CHECK(fs::path(run_dir).parent_path() == fs::path(dir / "results/tiny"));
+  CHECK(fs::exists(dir / "results/tiny/latest/run.h5"));
+
+  auto prov = read_json(run_dir + "/provenance.json");
+  CHECK(prov["stages"].size() == 3);
+  CHECK(count_cached(prov) == 0);
+  for (const char* key : {"sinklab_version", "git", "command_line", "config", "time", "stages", "host", "device",
+                          "libraries", "seeds", "input_files"})
+    CHECK(prov.contains(key));
+  CHECK(prov["config"]["files"][0]["sha256"].get<std::string>().size() == 64);
+  CHECK(prov["seeds"]["seed"] == 1);
+
+  auto second = sinklab::test::sinklab({"run", config, "--results", dir / "results"});
+  REQUIRE(second.exit_code == 0);
+  const std::string run2 = second.out.substr(0, second.out.find('\n'));
+  CHECK(run2 != run_dir);
+  auto prov2 = read_json(run2 + "/provenance.json");
+  CHECK(count_cached(prov2) == 3);
+  CHECK_THAT(second.err, Contains("theorem41.sweep: cached"));
+  CHECK(prov2["config"]["hash"] == prov["config"]["hash"]);
+
+  // A key no stage reads (the name is only a directory) does not invalidate anything...
+  auto renamed = sinklab::test::sinklab({"run", config, "name=other", "--results", dir / "results", "-q"});
+  REQUIRE(renamed.exit_code == 0);
+  CHECK(count_cached(read_json(renamed.out.substr(0, renamed.out.find('\n')) + "/provenance.json")) == 3);
+  // ...and a model parameter reruns only the stages that read it.
+  auto changed = sinklab::test::sinklab({"run", config, "theorem41.model.b=0.5", "--results", dir / "results", "-q"});
+  REQUIRE(changed.exit_code == 0);
+  auto prov3 = read_json(changed.out.substr(0, changed.out.find('\n')) + "/provenance.json");
+  for (const auto& s : prov3["stages"]) CHECK(s["cached"].get<bool>() == (s["name"] == "theorem41.sequences"));
+
+  auto forced = sinklab::test::sinklab({"run", config, "--results", dir / "results", "--force", "theorem41.sweep", "-q"});
+  REQUIRE(forced.exit_code == 0);
+  auto prov4 = read_json(forced.out.substr(0, forced.out.find('\n')) + "/provenance.json");
+  CHECK(count_cached(prov4) == 2);
+}
+
+TEST_CASE("inspect shows provenance, stages and every tensor with its shape", "[cli]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  REQUIRE(sinklab::test::sinklab({"run", config, "--out", dir / "run", "-q"}).exit_code == 0);
+  auto r = sinklab::test::sinklab({"inspect", dir / "run"});
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("provenance") && Contains("config    hash") && Contains("libtorch"));
+  CHECK_THAT(r.out, Contains("theorem41.sweep") && Contains("computed"));
+  CHECK_THAT(r.out, Contains("/theorem41.sequences/x") && Contains("float64") && Contains("[64, 16]"));
+  CHECK_THAT(r.out, Contains("/theorem41.sweep/errors") && Contains("[4, 64]"));
+  CHECK_THAT(r.out, Contains("theorem41_layer1_attention.png"));
+  auto file = sinklab::test::sinklab({"inspect", dir / "run/run.h5"});
+  REQUIRE(file.exit_code == 0);
+  CHECK_THAT(file.out, Contains("/theorem41.example/A1") && Contains("[8, 8]") && Contains("stages"));
+  CHECK(sinklab::test::sinklab({"inspect", dir / "missing"}).exit_code == 2);
+  auto not_run = sinklab::test::sinklab({"inspect", dir.path()});
+  CHECK(not_run.exit_code == 2);
+  CHECK_THAT(not_run.err, Contains("not a sinklab run directory"));
+}
+
+TEST_CASE("validate prints the resolved config and its hash, or the error", "[cli]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto ok = sinklab::test::sinklab({"validate", config, "theorem41.model.d=3"});
+  REQUIRE(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Contains("d: 3") && Contains("# config hash: ") && Contains("theorem41.sweep"));
+  auto bad = sinklab::test::sinklab({"validate", config, "theorem41.model.d=0"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("theorem41.model.d"));
+}
+
+TEST_CASE("bad input exits with 2, one clear message and no results", "[cli][bad-input]") {
+  TempDir dir;
+  auto results = dir / "results";
+  auto expect_rejected = [&](const std::vector<std::string>& args, const std::string& message) {
+    std::vector<std::string> full = args;
+    full.insert(full.end(), {"--results", results});
+    auto r = sinklab::test::sinklab(full);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("sinklab: error: ") && Contains(message));
+    CHECK_FALSE(has_entries(results + "/tiny"));
+  };
+  expect_rejected({"run", dir.write("a.yaml", tiny_config() + "sede: 1\n")}, "did you mean 'seed'?");
+  expect_rejected({"run", dir.write("b.yaml", "name: tiny\ntheorem41: {data: {count: x}}\n")}, "b.yaml:2:");
+  expect_rejected({"run", dir.write("c.yaml", "name: tiny\n  bad indentation: [\n")}, "malformed YAML");
+  expect_rejected({"run", dir.write("d.yaml", "name: tiny\ntheorem41: {data: {count: -3}}\n")}, "out of range");
+  expect_rejected({"run", dir.write("e.yaml", "include: base.yaml\nname: tiny\n")}, "not found");
+  expect_rejected({"run", dir.write("f.yaml", "name: tiny\ndevice: ${SINKLAB_UNSET_FOR_TEST}\ntheorem41: {}\n")},
+                  "SINKLAB_UNSET_FOR_TEST is not set");
+  expect_rejected({"run", dir / "no-such.yaml"}, "does not exist");
+  auto good = dir.write("tiny.yaml", tiny_config());
+  expect_rejected({"run", good, "--force", "theorem41.swep"}, "did you mean 'theorem41.sweep'?");
+  expect_rejected({"run", good, "theorem41.data.cout=5"}, "did you mean 'count'?");
+  if (!cuda_available()) expect_rejected({"run", good, "--device", "cuda"}, "no CUDA");
+
+  auto file = dir.write("file.txt", "a file, not a directory");
+  auto unwritable = sinklab::test::sinklab({"run", good, "--out", file + "/run", "--cache", dir / "cache"});
+  CHECK(unwritable.exit_code == 2);
+  CHECK_THAT(unwritable.err, Contains("file.txt") && Contains("--out"));
+  auto bad_cache = sinklab::test::sinklab({"run", good, "--results", results, "--cache", file + "/cache"});
+  CHECK(bad_cache.exit_code == 2);
+  CHECK_FALSE(has_entries(results + "/tiny"));
+}
+
+TEST_CASE("a corrupt cache entry is reported, not trusted, and recomputed", "[cli][bad-input]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  REQUIRE(first.exit_code == 0);
+  auto prov = read_json(first.out.substr(0, first.out.find('\n')) + "/provenance.json");
+  std::string entry;
+  for (const auto& s : prov["stages"])
+    if (s["name"] == "theorem41.sweep") entry = s["entry"];
+  REQUIRE(fs::exists(entry));
+  fs::resize_file(entry, fs::file_size(entry) - 100);
+  auto second = sinklab::test::sinklab({"run", config, "--results", dir / "results"});
+  REQUIRE(second.exit_code == 0);
+  CHECK_THAT(second.err, Contains("is not valid") && Contains("recomputing"));
+  auto prov2 = read_json(second.out.substr(0, second.out.find('\n')) + "/provenance.json");
+  CHECK(count_cached(prov2) == 2);
+}

@@ -1,0 +1,76 @@
+#include <cairo.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "framework/plot/axis.h"
+#include "framework/plot/colormap.h"
+#include "framework/plot/figures.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+using namespace sinklab::plot;
+
+static std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_CASE("axis ticks use 1-2-5 steps on linear axes and decades on log axes", "[plot]") {
+  Axis lin({0.0, 10.0}, false);
+  auto t = lin.ticks();
+  CHECK(std::find(t.begin(), t.end(), 0.0) != t.end());
+  CHECK(std::find(t.begin(), t.end(), 10.0) != t.end());
+  for (std::size_t i = 1; i < t.size(); ++i) CHECK(t[i] - t[i - 1] == Approx(2.0));
+  Axis log({1e-6, 1e-5, 3.0, -1.0, NAN}, true);  // non-positive and NaN values are ignored
+  for (double v : log.ticks()) CHECK(std::log10(v) == Approx(std::round(std::log10(v))));
+  CHECK(log.fraction(1e-6) < log.fraction(1.0));
+  CHECK(Axis::label(1e-5) == "1e-05");
+  CHECK(Axis::label(0.25) == "0.25");
+}
+
+TEST_CASE("a line plot is written as a valid PNG and SVG", "[plot]") {
+  test::TempDir dir;
+  LinePlot p;
+  p.title = "t";
+  p.log_y = true;
+  p.series = {{"a", {1, 2, 3}, {1e-3, 1e-2, 0.0}}, {"b", {1, 2, 3}, {1, NAN, 3}}};
+  render_line_plot(p, dir / "fig");
+  cairo_surface_t* png = cairo_image_surface_create_from_png((dir / "fig.png").c_str());
+  REQUIRE(cairo_surface_status(png) == CAIRO_STATUS_SUCCESS);
+  CHECK(cairo_image_surface_get_width(png) == 1280);  // 640 pt at 2x
+  cairo_surface_destroy(png);
+  auto svg = slurp(dir / "fig.svg");
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("</svg>") != std::string::npos);
+}
+
+TEST_CASE("heatmap cells are drawn in the colour map's colours", "[plot]") {
+  test::TempDir dir;
+  Heatmap m;
+  m.rows = 2;
+  m.cols = 2;
+  m.values = {0.0, 1.0, NAN, 0.5};
+  m.vmin = 0.0;
+  m.vmax = 1.0;
+  render_heatmap(m, dir / "map");
+  cairo_surface_t* png = cairo_image_surface_create_from_png((dir / "map.png").c_str());
+  REQUIRE(cairo_surface_status(png) == CAIRO_STATUS_SUCCESS);
+  const unsigned char* data = cairo_image_surface_get_data(png);
+  int stride = cairo_image_surface_get_stride(png);
+  // Layout (points): left margin 80, top 44, cell 40 (capped); PNG is 2x.
+  auto pixel = [&](double x_pt, double y_pt) {
+    const unsigned char* p = data + int(y_pt * 2) * stride + int(x_pt * 2) * 4;  // BGRA
+    return Rgb{p[2] / 255.0, p[1] / 255.0, p[0] / 255.0};
+  };
+  auto near = [](Rgb a, Rgb b) { return std::fabs(a.r - b.r) < 0.02 && std::fabs(a.g - b.g) < 0.02 && std::fabs(a.b - b.b) < 0.02; };
+  CHECK(near(pixel(80 + 20, 44 + 20), viridis(0.0)));
+  CHECK(near(pixel(80 + 60, 44 + 20), viridis(1.0)));
+  CHECK(near(pixel(80 + 20, 44 + 60), Rgb{0.85, 0.85, 0.85}));  // NaN: grey
+  CHECK(near(pixel(80 + 60, 44 + 60), viridis(0.5)));
+  cairo_surface_destroy(png);
+}

@@ -1,0 +1,179 @@
+// The stage runner: cache hits and misses, invalidation, --force, corrupt entries, failures.
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "framework/runner/runner.h"
+#include "framework/util/error.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::map<std::string, int> g_runs;  // how often each stage's body ran
+
+class FakeStage : public Stage {
+ public:
+  FakeStage(std::string name, nlohmann::ordered_json reads, std::vector<std::string> upstream = {}, int version = 1,
+            std::function<void(StageContext&)> body = {})
+      : name_(std::move(name)), reads_(std::move(reads)), upstream_(std::move(upstream)), version_(version),
+        body_(std::move(body)) {}
+  std::string name() const override { return name_; }
+  int version() const override { return version_; }
+  nlohmann::ordered_json reads() const override { return reads_; }
+  std::vector<std::string> upstream() const override { return upstream_; }
+  void run(StageContext& ctx) const override {
+    g_runs[name_] += 1;
+    if (body_) return body_(ctx);
+    // value = reads["v"] + the upstream values
+    double v = reads_.value("v", 0.0);
+    for (const auto& up : upstream_) v += ctx.input(up).read("value").item<double>();
+    ctx.output().write("value", at::tensor(v, at::kDouble).reshape({}));
+  }
+
+ private:
+  std::string name_;
+  nlohmann::ordered_json reads_;
+  std::vector<std::string> upstream_;
+  int version_;
+  std::function<void(StageContext&)> body_;
+};
+
+struct Pipeline {
+  double a = 1, b = 2;
+  int a_version = 1;
+  std::vector<std::string> force;
+};
+
+std::vector<StageRecord> run_pipeline(const std::string& cache, const Pipeline& p) {
+  Runner r(RunnerOptions{cache, p.force, c10::Device(c10::DeviceType::CPU)});
+  // Added downstream-first: the runner orders by upstream links, not by insertion.
+  r.add(std::make_unique<FakeStage>("b", nlohmann::ordered_json{{"v", p.b}}, std::vector<std::string>{"a"}));
+  r.add(std::make_unique<FakeStage>("a", nlohmann::ordered_json{{"v", p.a}}, std::vector<std::string>{}, p.a_version));
+  return r.run();
+}
+
+double value_of(const StageRecord& r) { return Hdf5File(r.entry, Hdf5File::Mode::read).read("value").item<double>(); }
+
+}  // namespace
+
+TEST_CASE("a finished stage is reused from the cache on the next run", "[runner]") {
+  test::TempDir dir;
+  g_runs.clear();
+  auto first = run_pipeline(dir.path(), {});
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].name == "a");
+  CHECK_FALSE(first[0].cached);
+  CHECK(value_of(first[1]) == 3.0);
+  auto second = run_pipeline(dir.path(), {});
+  CHECK(second[0].cached);
+  CHECK(second[1].cached);
+  CHECK(second[1].key == first[1].key);
+  CHECK(g_runs["a"] == 1);
+  CHECK(g_runs["b"] == 1);
+}
+
+TEST_CASE("changing what a stage reads reruns it and its downstream, nothing else", "[runner]") {
+  test::TempDir dir;
+  g_runs.clear();
+  run_pipeline(dir.path(), {});
+  auto changed_b = run_pipeline(dir.path(), {1, 5});
+  CHECK(changed_b[0].cached);
+  CHECK_FALSE(changed_b[1].cached);
+  CHECK(value_of(changed_b[1]) == 6.0);
+  auto changed_a = run_pipeline(dir.path(), {10, 5});
+  CHECK_FALSE(changed_a[0].cached);
+  CHECK_FALSE(changed_a[1].cached);  // its upstream key changed
+  CHECK(value_of(changed_a[1]) == 15.0);
+  auto bumped = run_pipeline(dir.path(), {10, 5, 2});
+  CHECK_FALSE(bumped[0].cached);  // a new stage version invalidates
+  CHECK(g_runs["a"] == 3);
+}
+
+TEST_CASE("--force recomputes a stage and everything downstream of it", "[runner]") {
+  test::TempDir dir;
+  g_runs.clear();
+  run_pipeline(dir.path(), {});
+  auto forced_a = run_pipeline(dir.path(), {1, 2, 1, {"a"}});
+  CHECK_FALSE(forced_a[0].cached);
+  CHECK_FALSE(forced_a[1].cached);
+  auto forced_b = run_pipeline(dir.path(), {1, 2, 1, {"b"}});
+  CHECK(forced_b[0].cached);
+  CHECK_FALSE(forced_b[1].cached);
+  auto all = run_pipeline(dir.path(), {1, 2, 1, {"all"}});
+  CHECK_FALSE(all[0].cached);
+  CHECK(g_runs["a"] == 3);
+  CHECK(g_runs["b"] == 4);
+  try {
+    run_pipeline(dir.path(), {1, 2, 1, {"bb"}});
+    FAIL("expected an error");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("--force bb") && Catch::Contains("did you mean 'b'?"));
+  }
+}
+
+TEST_CASE("corrupt, truncated or half-committed cache entries are detected and recomputed", "[runner]") {
+  test::TempDir dir;
+  g_runs.clear();
+  auto first = run_pipeline(dir.path(), {});
+  const std::string entry = first[1].entry, manifest = entry.substr(0, entry.size() - 3) + ".json";
+
+  SECTION("a flipped byte") {
+    std::fstream f(entry, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-8, std::ios::end);
+    char c;
+    f.get(c);
+    f.seekp(-8, std::ios::end);
+    f.put(char(c ^ 0x5a));
+  }
+  SECTION("a truncated file") { fs::resize_file(entry, fs::file_size(entry) / 2); }
+  SECTION("a missing manifest (killed between the two renames)") { fs::remove(manifest); }
+  SECTION("garbage in the manifest") { std::ofstream(manifest) << "{not json"; }
+
+  auto again = run_pipeline(dir.path(), {});
+  CHECK(again[0].cached);
+  CHECK_FALSE(again[1].cached);
+  CHECK(value_of(again[1]) == 3.0);
+  CHECK(g_runs["b"] == 2);
+  CHECK(run_pipeline(dir.path(), {})[1].cached);  // and the new entry is valid
+}
+
+TEST_CASE("a stage that fails leaves no entry and no temporary file", "[runner]") {
+  test::TempDir dir;
+  Runner r(RunnerOptions{dir.path(), {}, c10::Device(c10::DeviceType::CPU)});
+  r.add(std::make_unique<FakeStage>("boom", nlohmann::ordered_json{{"v", 1}}, std::vector<std::string>{}, 1,
+                                    [](StageContext& ctx) {
+                                      ctx.output().write("partial", at::ones({1000}));
+                                      throw InputError("the data file is bad");
+                                    }));
+  CHECK_THROWS_AS(r.run(), InputError);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir / "boom"))
+    if (e.path().extension() != ".lock") left.push_back(e.path().filename().string());
+  CHECK(left.empty());
+}
+
+TEST_CASE("stage graphs with missing upstreams or cycles are refused", "[runner]") {
+  test::TempDir dir;
+  Runner missing(RunnerOptions{dir.path(), {}, c10::Device(c10::DeviceType::CPU)});
+  missing.add(std::make_unique<FakeStage>("x", nlohmann::ordered_json{}, std::vector<std::string>{"ghost"}));
+  CHECK_THROWS_WITH(missing.validate(), Catch::Contains("needs 'ghost'"));
+  Runner cycle(RunnerOptions{dir.path(), {}, c10::Device(c10::DeviceType::CPU)});
+  cycle.add(std::make_unique<FakeStage>("p", nlohmann::ordered_json{}, std::vector<std::string>{"q"}));
+  cycle.add(std::make_unique<FakeStage>("q", nlohmann::ordered_json{}, std::vector<std::string>{"p"}));
+  CHECK_THROWS_WITH(cycle.validate(), Catch::Contains("cycle"));
+}
+
+TEST_CASE("cache keys depend on content, not on key order", "[runner]") {
+  FakeStage a("s", nlohmann::ordered_json{{"x", 1}, {"y", 2}}), b("s", nlohmann::ordered_json{{"y", 2}, {"x", 1}}),
+      c("s", nlohmann::ordered_json{{"x", 1}, {"y", 3}});
+  CHECK(Runner::cache_key(a, {}, {}) == Runner::cache_key(b, {}, {}));
+  CHECK(Runner::cache_key(a, {}, {}) != Runner::cache_key(c, {}, {}));
+  CHECK(Runner::cache_key(a, {"k1"}, {}) != Runner::cache_key(a, {"k2"}, {}));
+  CHECK(Runner::cache_key(a, {}, {{"f", "h1"}}) != Runner::cache_key(a, {}, {{"f", "h2"}}));
+}
