@@ -38,6 +38,15 @@ RunDirectory::RunDirectory(const std::string& results_root, const std::string& n
     explicit_ = true;
     final_path = fs::absolute(*explicit_dir).lexically_normal();
     if (final_path.filename().empty()) final_path = final_path.parent_path();
+    // Only an earlier run (or an empty directory) may be replaced: --out ~ must never wipe a home.
+    std::error_code ec;
+    if (fs::is_directory(final_path, ec) && !fs::is_empty(final_path, ec))
+      SINKLAB_INPUT_CHECK(fs::exists(final_path / "provenance.json", ec),
+                          "--out {}: the directory exists and is not a sinklab run; refusing to replace it "
+                          "(choose a new or empty directory)",
+                          final_path.string());
+    SINKLAB_INPUT_CHECK(!fs::exists(final_path, ec) || fs::is_directory(final_path, ec),
+                        "--out {}: a file with that name exists; choose a directory path", final_path.string());
   } else {
     fs::path runs = fs::absolute(fs::path(results_root) / name).lexically_normal();
     std::string id = now_compact() + "-" + config_hash.substr(0, 8);

@@ -139,6 +139,11 @@ TEST_CASE("bad input exits with 2, one clear message and no results", "[cli][bad
   auto unwritable = sinklab::test::sinklab({"run", good, "--out", file + "/run", "--cache", dir / "cache"});
   CHECK(unwritable.exit_code == 2);
   CHECK_THAT(unwritable.err, Contains("file.txt") && Contains("--out"));
+  dir.write("precious/notes.txt", "not a run");
+  auto precious = sinklab::test::sinklab({"run", good, "--out", dir / "precious", "--cache", dir / "cache"});
+  CHECK(precious.exit_code == 2);
+  CHECK_THAT(precious.err, Contains("not a sinklab run; refusing to replace it"));
+  CHECK(fs::exists(dir / "precious/notes.txt"));
   auto bad_cache = sinklab::test::sinklab({"run", good, "--results", results, "--cache", file + "/cache"});
   CHECK(bad_cache.exit_code == 2);
   CHECK_FALSE(has_entries(results + "/tiny"));
