@@ -58,6 +58,8 @@ std::string capture_command(const std::string& command) {
   return status == 0 ? trim(out) : "";
 }
 
+const char* source_dir() { return SINKLAB_SOURCE_DIR; }
+
 GitState source_git_state() {
   // Asked at run time (not baked in at build time), so a rebuild is not needed to be truthful.
   GitState s;

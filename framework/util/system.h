@@ -17,6 +17,8 @@ struct GitState {
   bool dirty = false;
 };
 GitState source_git_state();
+// The sinklab checkout this binary was built from.
+const char* source_dir();
 
 // Keeps freed tensor memory in the process heap instead of returning it to the kernel.
 // glibc's defaults unmap every large free, and the next tensor page-faults it back in: on the

@@ -82,7 +82,7 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
 TEST_CASE("inspect shows provenance, stages and every tensor with its shape", "[cli]") {
   TempDir dir;
   auto config = dir.write("tiny.yaml", tiny_config());
-  REQUIRE(sinklab::test::sinklab({"run", config, "--out", dir / "run", "-q"}).exit_code == 0);
+  REQUIRE(sinklab::test::sinklab({"run", config, "--out", dir / "run", "--cache", dir / "cache", "-q"}).exit_code == 0);
   auto r = sinklab::test::sinklab({"inspect", dir / "run"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Contains("provenance") && Contains("config    hash") && Contains("libtorch"));

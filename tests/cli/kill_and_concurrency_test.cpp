@@ -46,7 +46,7 @@ TEST_CASE("a run killed mid-stage leaves nothing that looks valid and resumes co
   // Big enough that the sweep runs for a few seconds.
   auto config = dir.write("slow.yaml", tiny_config("slow", 4096, 40) + "  batch_size: 64\n");
   const std::string cache = dir / "cache", results = dir / "results";
-  pid_t pid = start_process({SINKLAB_BINARY, "run", config, "--results", results, "--cache", cache}, dir / "out1",
+  pid_t pid = start_process({sinklab_binary(), "run", config, "--results", results, "--cache", cache}, dir / "out1",
                             dir / "err1");
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!sweep_in_progress(cache) && std::chrono::steady_clock::now() < deadline)
@@ -80,9 +80,9 @@ TEST_CASE("two runs sharing a cache compute each entry once and both succeed", "
   TempDir dir;
   auto config = dir.write("shared.yaml", tiny_config("shared", 2048, 12) + "  batch_size: 64\n");
   const std::string cache = dir / "cache";
-  pid_t a = start_process({SINKLAB_BINARY, "run", config, "--out", dir / "runA", "--cache", cache}, dir / "outA",
+  pid_t a = start_process({sinklab_binary(), "run", config, "--out", dir / "runA", "--cache", cache}, dir / "outA",
                           dir / "errA");
-  pid_t b = start_process({SINKLAB_BINARY, "run", config, "--out", dir / "runB", "--cache", cache}, dir / "outB",
+  pid_t b = start_process({sinklab_binary(), "run", config, "--out", dir / "runB", "--cache", cache}, dir / "outB",
                           dir / "errB");
   CHECK(wait_process(a) == 0);
   CHECK(wait_process(b) == 0);

@@ -82,15 +82,15 @@ TEST_CASE("changing what a stage reads reruns it and its downstream, nothing els
   test::TempDir dir;
   g_runs.clear();
   run_pipeline(dir.path(), {});
-  auto changed_b = run_pipeline(dir.path(), {1, 5});
+  auto changed_b = run_pipeline(dir.path(), {1, 5, 1, {}});
   CHECK(changed_b[0].cached);
   CHECK_FALSE(changed_b[1].cached);
   CHECK(value_of(changed_b[1]) == 6.0);
-  auto changed_a = run_pipeline(dir.path(), {10, 5});
+  auto changed_a = run_pipeline(dir.path(), {10, 5, 1, {}});
   CHECK_FALSE(changed_a[0].cached);
   CHECK_FALSE(changed_a[1].cached);  // its upstream key changed
   CHECK(value_of(changed_a[1]) == 15.0);
-  auto bumped = run_pipeline(dir.path(), {10, 5, 2});
+  auto bumped = run_pipeline(dir.path(), {10, 5, 2, {}});
   CHECK_FALSE(bumped[0].cached);  // a new stage version invalidates
   CHECK(g_runs["a"] == 3);
 }

@@ -57,6 +57,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
   return r;
 }
 
+std::string sinklab_binary() { return SINKLAB_BINARY; }
+
 ProcessResult sinklab(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   std::vector<std::string> argv{SINKLAB_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());

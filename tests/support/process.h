@@ -18,6 +18,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
 pid_t start_process(const std::vector<std::string>& argv, const std::string& out_file, const std::string& err_file);
 int wait_process(pid_t pid);  // exit code, or 128 + signal
 
+// The path of the built sinklab binary.
+std::string sinklab_binary();
 // The built sinklab binary with these arguments.
 ProcessResult sinklab(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 

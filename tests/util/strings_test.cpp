@@ -3,6 +3,7 @@
 #include "framework/util/error.h"
 #include "framework/util/progress.h"
 #include "framework/util/strings.h"
+#include "framework/util/system.h"
 
 using namespace sinklab;
 
@@ -35,7 +36,7 @@ TEST_CASE("errors carry their exit code", "[util]") {
     CHECK(e.exit_code() == 1);
     CHECK(std::string(e.what()).find("math is broken") != std::string::npos);
     CHECK(std::string(e.what()).find("(tests/util/strings_test.cpp:") != std::string::npos);
-    CHECK(std::string(e.what()).find(SINKLAB_SOURCE_DIR) == std::string::npos);  // repository-relative
+    CHECK(std::string(e.what()).find(source_dir()) == std::string::npos);  // repository-relative
   }
   CHECK(InputError("x").exit_code() == 2);
 }
