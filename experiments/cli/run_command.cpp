@@ -1,4 +1,5 @@
 // `sinklab run`: config -> stages (cached) -> run.h5, figures, summary and provenance.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -89,10 +90,11 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   log::set_file(dir.file("run.log"));
   log::info("sinklab {} | config {} (hash {}) | device {} | {} threads", SINKLAB_VERSION, config_path,
             cfg.hash.substr(0, 12), device.str(), threads);
+  std::vector<StageRecord> records;
   try {
     write_file_atomic(dir.file("config.resolved.yaml"),
                       "# resolved from " + config_path + "; config hash " + cfg.hash + "\n" + to_yaml(cfg.json));
-    auto records = runner.run();
+    records = runner.run();
 
     ProvenanceInput pin;
     pin.command_line = full_command_line;
@@ -130,12 +132,9 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     throw;
   }
 
-  int cached = 0;
-  for (const auto& r : runner.stage_names()) (void)r;
-  auto prov = nlohmann::json::parse(read_file((fs::path(dir.final_path()) / "provenance.json").string()));
-  for (const auto& s : prov["stages"]) cached += s["cached"].get<bool>();
-  log::info("done: {} stages ({} cached) in {:.2f}s -> {}", prov["stages"].size(), cached,
-            prov["time"]["seconds"].get<double>(), dir.final_path());
+  auto cached = std::count_if(records.begin(), records.end(), [](const StageRecord& r) { return r.cached; });
+  log::info("done: {} stages ({} cached) in {:.2f}s -> {}", records.size(), cached,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), dir.final_path());
   fmt::print("{}\n", dir.final_path());
   return 0;
 }
