@@ -5,42 +5,17 @@
 #include <vector>
 
 #include "framework/config/fields.h"
+#include "framework/model/averaging_task.h"
 
 namespace sinklab::theorem41 {
 
-struct NumberDistribution {
-  std::string kind = "normal";  // x_i ~ N(loc, scale^2), or uniform on [loc - scale, loc + scale]
-  double loc = 0.0;
-  double scale = 1.0;
-  template <class V>
-  void fields(V& v) {
-    v("kind", kind, "normal or uniform", Check::one_of({"normal", "uniform"}));
-    v("loc", loc, "mean (normal) or centre (uniform)");
-    v("scale", scale, "standard deviation (normal) or half-width (uniform)", Check::greater_than(0));
-  }
-};
-
-// Random sequences (x_1..x_T with one [SEP]); T and the SEP position vary per sequence.
-struct SequenceData {
+// The random sequences: the averaging task plus how many to draw.
+struct SequenceData : AveragingTask {
   int count = 2048;
-  int min_length = 8;
-  int max_length = 64;
-  int min_before = 1;  // numbers before [SEP], at least
-  int min_after = 1;   // numbers after [SEP], at least (the average needs one)
-  NumberDistribution numbers;
   template <class V>
   void fields(V& v) {
     v("count", count, "number of sequences", Check::between(1, 1e7));
-    v("min_length", min_length, "shortest T (tokens, [SEP] included)", Check::between(2, 4096));
-    v("max_length", max_length, "longest T", Check::between(2, 4096));
-    v("min_before", min_before, "fewest numbers before [SEP]", Check::at_least(0));
-    v("min_after", min_after, "fewest numbers after [SEP]", Check::at_least(1));
-    v("numbers", numbers, "distribution of x_i");
-  }
-  void validate(const Decoder& d) const {
-    if (max_length < min_length) d.fail("max_length", fmt::format("must be >= min_length ({})", min_length));
-    if (min_before + min_after + 1 > min_length)
-      d.fail("min_length", fmt::format("must be >= min_before + min_after + 1 = {}", min_before + min_after + 1));
+    AveragingTask::fields(v);
   }
 };
 

@@ -4,18 +4,13 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "experiments/theorem41/experiment.h"
-#include "framework/model/averaging_theory.h"
+#include "framework/model/averaging_task.h"
 #include "framework/util/progress.h"
 
 namespace sinklab::theorem41 {
 namespace {
 
 const auto f64 = at::TensorOptions().dtype(at::kDouble);
-
-at::Tensor draw_numbers(const NumberDistribution& dist, at::IntArrayRef size, at::Generator& gen) {
-  if (dist.kind == "uniform") return (at::rand(size, gen, f64) * 2 - 1) * dist.scale + dist.loc;
-  return at::randn(size, gen, f64) * dist.scale + dist.loc;
-}
 
 class SequencesStage : public Stage {
  public:
@@ -26,14 +21,7 @@ class SequencesStage : public Stage {
 
   void run(StageContext& ctx) const override {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(uint64_t(seed_));
-    const int64_t N = data_.count;
-    auto length = at::randint(data_.min_length, data_.max_length + 1, {N}, gen, f64.dtype(at::kLong));
-    // [SEP] index uniform over min_before .. length-1-min_after (0-based).
-    auto choices = (length - data_.min_before - data_.min_after).to(at::kDouble);
-    auto sep = (at::rand({N}, gen, f64) * choices).floor().to(at::kLong) + data_.min_before;
-    auto x = draw_numbers(data_.numbers, {N, int64_t(data_.max_length)}, gen);
-    auto positions = at::arange(data_.max_length, f64.dtype(at::kLong)).unsqueeze(0);
-    x = x.masked_fill(positions.ge(length.unsqueeze(1)) | positions.eq(sep.unsqueeze(1)), 0.0);
+    auto [x, length, sep] = sample_averaging_batch(data_, data_.count, gen);
     auto& out = ctx.output();
     out.write("x", x, {{"meaning", std::string("numbers x_i, [N, max_length]; 0 at [SEP] and padding")}});
     out.write("length", length, {{"meaning", std::string("T per sequence, [N]")}});
@@ -117,8 +105,7 @@ class SweepStage : public Stage {
     std::vector<double> errors;  // [S, N]
     Progress progress("theorem41.sweep", S * batches);
     for (int64_t s = 0; s < S; ++s) {
-      auto params = AveragingParams2d::theorem41(c_.model.b, c_.model.d, grid[s], dev);
-      params.s_num = c_.model.s_num;
+      auto params = AveragingParams2d::theorem41(c_.model.b, c_.model.d, grid[s], dev, c_.model.s_num);
       Totals t;
       for (int64_t start = 0; start < N; start += c_.batch_size) {
         int64_t len = std::min<int64_t>(c_.batch_size, N - start);
@@ -200,8 +187,7 @@ class ExampleStage : public Stage {
     x.index_put_({0, e.sep_position - 1}, 0.0);
     AveragingBatch b{x, at::full({1}, int64_t(e.length), f64.dtype(at::kLong)),
                      at::full({1}, int64_t(e.sep_position - 1), f64.dtype(at::kLong))};
-    auto params = AveragingParams2d::theorem41(c_.model.b, c_.model.d, e.s_tag, at::Device(at::kCPU));
-    params.s_num = c_.model.s_num;
+    auto params = AveragingParams2d::theorem41(c_.model.b, c_.model.d, e.s_tag, at::Device(at::kCPU), c_.model.s_num);
     auto fw = averaging_forward(params, b);
     std::string labels;
     for (int i = 1; i <= e.length; ++i) labels += (i > 1 ? "," : "") + (i == e.sep_position ? std::string("[SEP]") : "x" + std::to_string(i));

@@ -6,15 +6,15 @@
 
 namespace sinklab {
 
-AveragingParams2d AveragingParams2d::theorem41(double b, double d, double s_tag, c10::Device device) {
+AveragingParams2d AveragingParams2d::theorem41(double b, double d, double s_tag, c10::Device device, double s_num) {
   auto opts = at::TensorOptions().dtype(at::kDouble).device(device);
   AveragingParams2d p;
   p.W_V1 = at::tensor({0.0, 0.0, 0.0, -1.0}, opts).view({2, 2});
   p.W_Q2 = at::eye(2, opts);
   p.W_K2 = at::tensor({0.0, 0.0, b, d}, opts).view({2, 2});  // = ([[0,b],[0,d]])^T
   p.W_V2 = at::tensor({1.0, 0.0}, opts).view({2, 1});
-  p.s_num = 0.0;
-  p.s_tag = s_tag;
+  p.s_num = at::full({}, s_num, opts);
+  p.s_tag = at::full({}, s_tag, opts);
   return p;
 }
 
@@ -33,20 +33,19 @@ AveragingForward averaging_forward(const AveragingParams2d& p, const AveragingBa
   auto is_sep = positions.eq(batch.sep.unsqueeze(1));                  // [N, T]
 
   AveragingForward out;
-  auto num = at::where(is_sep, at::full({}, p.s_num, opts), x);
-  auto tag = at::where(is_sep, at::full({}, -p.s_tag, opts), at::full({}, -1.0, opts));
+  auto num = at::where(is_sep, p.s_num.to(x.scalar_type()), x);
+  auto tag = at::where(is_sep, -p.s_tag.to(x.scalar_type()), at::full({}, -1.0, opts));
   out.E = at::stack({num, tag}, -1);  // [N, T, 2]
 
   out.A1 = causal_softmax(at::matmul(out.E, out.E.transpose(1, 2)));  // [N, T, T]
   out.H = at::matmul(out.A1, at::matmul(out.E, p.W_V1)) + out.E;       // [N, T, 2]
 
-  auto last = (batch.length - 1).view({N, 1, 1}).expand({N, 1, 2});
-  auto h_last = out.H.gather(1, last);                                     // [N, 1, 2]
-  auto q = at::matmul(h_last, p.W_Q2);                                     // [N, 1, k]
+  auto q = at::matmul(out.H, p.W_Q2);                                      // [N, T, k]
   auto k = at::matmul(out.H, p.W_K2);                                      // [N, T, k]
-  auto scores = at::matmul(q, k.transpose(1, 2)).squeeze(1);               // [N, T]
-  auto visible = positions.le((batch.length - 1).unsqueeze(1));           // [N, T]
-  out.A2_last = at::softmax(scores.masked_fill(visible.logical_not(), -INFINITY), -1);
+  out.A2 = causal_softmax(at::matmul(q, k.transpose(1, 2)));               // [N, T, T]
+  // The last real token's row; causal masking already hides the padding after it.
+  auto last = (batch.length - 1).view({N, 1, 1}).expand({N, 1, T});
+  out.A2_last = out.A2.gather(1, last).squeeze(1);                         // [N, T]
   auto v = at::matmul(out.H, p.W_V2).squeeze(-1);                          // [N, T]
   out.f = (out.A2_last * v).sum(-1);                                       // [N]
   return out;

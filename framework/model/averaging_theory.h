@@ -16,12 +16,12 @@ struct AveragingParams2d {
   at::Tensor W_Q2;  // [2, k]
   at::Tensor W_K2;  // [2, k]   scores use the bilinear form W_Q2 W_K2^T  [2, 2]
   at::Tensor W_V2;  // [2, 1]
-  double s_num = 0.0;
-  double s_tag = 1.0;
+  at::Tensor s_num;  // []  number coordinate of the [SEP] embedding
+  at::Tensor s_tag;  // []  minus the tag coordinate of the [SEP] embedding
 
   // Theorem 4.1's construction: s_num = 0, W_V1 = [[0,0],[0,-1]], W_Q2 W_K2^T = [[0,b],[0,d]],
   // W_V2 = [1,0]^T. Tensors are float64 on `device`.
-  static AveragingParams2d theorem41(double b, double d, double s_tag, c10::Device device);
+  static AveragingParams2d theorem41(double b, double d, double s_tag, c10::Device device, double s_num = 0.0);
 };
 
 struct AveragingBatch {
@@ -34,6 +34,7 @@ struct AveragingForward {
   at::Tensor E;        // [N, Tmax, 2] embeddings
   at::Tensor A1;       // [N, Tmax, Tmax] layer-1 attention (rows = queries)
   at::Tensor H;        // [N, Tmax, 2] residual stream after layer 1
+  at::Tensor A2;       // [N, Tmax, Tmax] layer-2 attention (rows = queries)
   at::Tensor A2_last;  // [N, Tmax] layer-2 attention of the last real token over keys
   at::Tensor f;        // [N] model output
 };

@@ -48,7 +48,7 @@ TEST_CASE("a config maps onto the typed struct and keeps defaults for absent key
   CHECK(cfg.value.theorem41->data.count == 100);
   CHECK(cfg.value.theorem41->data.numbers.kind == "normal");  // default inside a given section
   CHECK(cfg.value.theorem41->model.d == 2.0);
-  CHECK(cfg.value.theorem41->s_tag.values() == std::vector<double>{1, 4, 7, 10});
+  CHECK((cfg.value.theorem41->s_tag.values() == std::vector<double>{1, 4, 7, 10}));
   CHECK(cfg.json["theorem41"]["example"]["length"] == 16);  // defaults are in the resolved form
   CHECK(cfg.files.size() == 1);
 }
