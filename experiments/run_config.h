@@ -5,6 +5,7 @@
 #include <string>
 
 #include "experiments/theorem41/config.h"
+#include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
 
 namespace sinklab {
@@ -15,6 +16,7 @@ struct RunConfig {
   std::string device = "auto";
   int threads = 0;
   std::optional<theorem41::Config> theorem41;
+  std::optional<toy_learned::Config> toy_learned;
 
   template <class V>
   void fields(V& v) {
@@ -23,6 +25,7 @@ struct RunConfig {
     v("device", device, "cpu, cuda, cuda:N or auto");
     v("threads", threads, "CPU threads; 0 = all usable cores", Check::between(0, 4096));
     v("theorem41", theorem41, "Theorem 4.1 on the built-in averaging model (paper Section 4)");
+    v("toy_learned", toy_learned, "the averaging models trained from scratch (paper Section 4, learned)");
   }
   void validate(const Decoder& d) const;
 };

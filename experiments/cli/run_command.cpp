@@ -95,6 +95,8 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     write_file_atomic(dir.file("config.resolved.yaml"),
                       "# resolved from " + config_path + "; config hash " + cfg.hash + "\n" + to_yaml(cfg.json));
     records = runner.run();
+    for (const auto& r : records)
+      if (!r.artifacts.empty()) link_or_copy_files(r.artifacts, dir.file("artifacts/" + r.name));
 
     ProvenanceInput pin;
     pin.command_line = full_command_line;

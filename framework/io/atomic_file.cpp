@@ -69,6 +69,16 @@ void ensure_writable_dir(const std::string& dir, const std::string& hint) {
   ::unlink(probe.c_str());
 }
 
+void link_or_copy_files(const std::string& from, const std::string& to) {
+  fs::create_directories(to);
+  for (const auto& e : fs::directory_iterator(from)) {
+    fs::path target = fs::path(to) / e.path().filename();
+    std::error_code ec;
+    fs::create_hard_link(e.path(), target, ec);
+    if (ec) fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing);
+  }
+}
+
 FileLock::FileLock(const std::string& path) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   SINKLAB_INPUT_CHECK(fd_ >= 0, "cannot open lock file '{}': {}", path, std::strerror(errno));

@@ -23,6 +23,10 @@ std::string read_file(const std::string& path);
 // with `hint` appended when it cannot.
 void ensure_writable_dir(const std::string& dir, const std::string& hint);
 
+// Makes every file of `from` appear in `to` (created): hard links where the file system allows,
+// copies otherwise. Cached checkpoints thus appear in a run directory without using space.
+void link_or_copy_files(const std::string& from, const std::string& to);
+
 // An exclusive advisory lock (flock) on `path`, created if missing, held until destruction.
 // Locks taken by a killed process are released by the kernel, so they never go stale.
 class FileLock {

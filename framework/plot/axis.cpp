@@ -36,6 +36,14 @@ std::vector<double> Axis::ticks() const {
     int first = int(std::ceil(lo_)), last = int(std::floor(hi_));
     int step = std::max(1, (last - first + 1 + 7) / 8);
     for (int e = first; e <= last; e += step) out.push_back(std::pow(10.0, e));
+    if (out.size() < 3) {  // less than ~2 decades: 2x and 5x marks too, so the axis has labels
+      out.clear();
+      for (int e = int(std::floor(lo_)); e <= int(std::ceil(hi_)); ++e)
+        for (double m : {1.0, 2.0, 5.0}) {
+          double v = m * std::pow(10.0, e), t = std::log10(v);
+          if (t >= lo_ && t <= hi_) out.push_back(v);
+        }
+    }
     return out;
   }
   double span = hi_ - lo_;

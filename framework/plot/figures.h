@@ -28,5 +28,8 @@ struct Heatmap {
 
 void render_line_plot(const LinePlot& plot, const std::string& stem);
 void render_heatmap(const Heatmap& map, const std::string& stem);
+// Several panels on one sheet, `cols` per row, with an overall title.
+void render_line_plot_grid(const std::vector<LinePlot>& plots, int cols, const std::string& title, const std::string& stem);
+void render_heatmap_grid(const std::vector<Heatmap>& maps, int cols, const std::string& title, const std::string& stem);
 
 }  // namespace sinklab::plot

@@ -9,7 +9,19 @@
 
 namespace sinklab::plot {
 
-void render_heatmap(const Heatmap& m, const std::string& stem) {
+namespace {
+
+struct HeatmapLayout {
+  double cell, left = 80, top = 44, bottom = 60, bar_w = 16, bar_gap = 18, right = 80;
+  double width, height;
+  explicit HeatmapLayout(const Heatmap& m, double max_side) {
+    cell = std::clamp(max_side / std::max(m.rows, m.cols), 4.0, 40.0);
+    width = left + cell * m.cols + bar_gap + bar_w + right;
+    height = top + cell * m.rows + bottom;
+  }
+};
+
+void draw_heatmap(Canvas& c, const Heatmap& m, const HeatmapLayout& L, double x0, double y0) {
   SINKLAB_CHECK(m.rows > 0 && m.cols > 0 && m.values.size() == std::size_t(m.rows) * m.cols,
                 "heatmap '{}': {} values for {}x{} cells", m.title, m.values.size(), m.rows, m.cols);
   double lo = INFINITY, hi = -INFINITY;
@@ -19,13 +31,10 @@ void render_heatmap(const Heatmap& m, const std::string& stem) {
   hi = m.vmax.value_or(std::isfinite(hi) ? hi : 1.0);
   if (hi <= lo) hi = lo + 1;
 
-  const double cell = std::clamp(440.0 / std::max(m.rows, m.cols), 4.0, 40.0);
-  const double left = 80, top = 44, bottom = 60, bar_w = 16, bar_gap = 18, right = 80;
-  const double pw = cell * m.cols, ph = cell * m.rows;
-  const double W = left + pw + bar_gap + bar_w + right, H = top + ph + bottom;
+  const double cell = L.cell, left = x0 + L.left, top = y0 + L.top, bar_w = L.bar_w;
+  const double pw = cell * m.cols, ph = cell * m.rows, H = L.height;
   const Rgb black{0, 0, 0};
-
-  render_png_and_svg(stem, W, H, [&](Canvas& c) {
+  {
     for (int i = 0; i < m.rows; ++i)
       for (int j = 0; j < m.cols; ++j) {
         double v = m.values[std::size_t(i) * m.cols + j];
@@ -42,11 +51,11 @@ void render_heatmap(const Heatmap& m, const std::string& stem) {
     for (int j = 0; j < m.cols && !m.col_labels.empty(); j += stride_c)
       c.text(m.col_labels.at(j), left + (j + 0.5) * cell + fs / 3, top + ph + 4, fs, Align::left, M_PI / 2);
     c.text(m.title, left + pw / 2, 24, 13, Align::center, 0, true);
-    c.text(m.x_label, left + pw / 2, H - 8, 12, Align::center);
-    c.text(m.y_label, 16, top + ph / 2, 12, Align::center, -M_PI / 2);
+    c.text(m.x_label, left + pw / 2, y0 + H - 8, 12, Align::center);
+    c.text(m.y_label, x0 + 16, top + ph / 2, 12, Align::center, -M_PI / 2);
 
     // Colour bar with ticks.
-    double bx = left + pw + bar_gap;
+    double bx = left + pw + L.bar_gap;
     const int steps = 128;
     for (int k = 0; k < steps; ++k) {
       c.color(viridis(1.0 - (k + 0.5) / steps));
@@ -62,6 +71,33 @@ void render_heatmap(const Heatmap& m, const std::string& stem) {
       c.text(Axis::label(t), bx + bar_w + 6, y + 4, 10);
     }
     c.text(m.colorbar_label, bx + bar_w + 58, top + ph / 2, 11, Align::center, M_PI / 2);
+  }
+}
+
+}  // namespace
+
+void render_heatmap(const Heatmap& m, const std::string& stem) {
+  HeatmapLayout L(m, 440);
+  render_png_and_svg(stem, L.width, L.height, [&](Canvas& c) { draw_heatmap(c, m, L, 0, 0); });
+}
+
+void render_heatmap_grid(const std::vector<Heatmap>& maps, int cols, const std::string& title,
+                         const std::string& stem) {
+  SINKLAB_CHECK(!maps.empty() && cols > 0, "empty heatmap grid '{}'", title);
+  std::vector<HeatmapLayout> layouts;
+  double cw = 0, ch = 0;
+  for (const auto& m : maps) {
+    layouts.emplace_back(m, 300);
+    cw = std::max(cw, layouts.back().width);
+    ch = std::max(ch, layouts.back().height);
+  }
+  const double header = 36;
+  const int rows = int((maps.size() + cols - 1) / cols);
+  render_png_and_svg(stem, cw * cols, header + ch * rows, [&](Canvas& c) {
+    c.color({0, 0, 0});
+    c.text(title, cw * cols / 2, 24, 16, Align::center, 0, true);
+    for (std::size_t i = 0; i < maps.size(); ++i)
+      draw_heatmap(c, maps[i], layouts[i], cw * double(i % cols), header + ch * double(i / cols));
   });
 }
 

@@ -8,7 +8,10 @@
 
 namespace sinklab::plot {
 
-void render_line_plot(const LinePlot& plot, const std::string& stem) {
+namespace {
+
+// Draws one plot into the box (x0, y0, W, H) of the canvas.
+void draw_line_plot(Canvas& c, const LinePlot& plot, double x0, double y0, double W, double H) {
   SINKLAB_CHECK(!plot.series.empty(), "line plot '{}' has no series", plot.title);
   std::vector<double> xs, ys;
   for (const auto& s : plot.series) {
@@ -17,11 +20,10 @@ void render_line_plot(const LinePlot& plot, const std::string& stem) {
     ys.insert(ys.end(), s.y.begin(), s.y.end());
   }
   const Axis ax(xs, plot.log_x), ay(ys, plot.log_y);
-  const double W = 640, H = 420, left = 72, right = 20, top = 40, bottom = 56;
-  const double pw = W - left - right, ph = H - top - bottom;
+  const double left = x0 + 72, top = y0 + 40;
+  const double pw = W - 72 - 20, ph = H - 40 - 56;
   const Rgb black{0, 0, 0}, grid{0.88, 0.88, 0.88};
-
-  render_png_and_svg(stem, W, H, [&](Canvas& c) {
+  {
     auto px = [&](double x) { return left + ax.fraction(x) * pw; };
     auto py = [&](double y) { return top + (1 - ay.fraction(y)) * ph; };
     // Grid and tick labels.
@@ -39,9 +41,9 @@ void render_line_plot(const LinePlot& plot, const std::string& stem) {
     }
     c.color(black);
     c.rect(left, top, pw, ph, false);
-    c.text(plot.title, W / 2, 24, 14, Align::center, 0, true);
-    c.text(plot.x_label, left + pw / 2, H - 14, 12, Align::center);
-    c.text(plot.y_label, 18, top + ph / 2, 12, Align::center, -M_PI / 2);
+    c.text(plot.title, x0 + W / 2, y0 + 24, 14, Align::center, 0, true);
+    c.text(plot.x_label, left + pw / 2, y0 + H - 14, 12, Align::center);
+    c.text(plot.y_label, x0 + 18, top + ph / 2, 12, Align::center, -M_PI / 2);
 
     // Series: lines broken where a value cannot be drawn (NaN, or <= 0 on a log axis).
     cairo_save(c.cr());
@@ -84,6 +86,25 @@ void render_line_plot(const LinePlot& plot, const std::string& stem) {
       c.color(black);
       c.text(plot.series[k].label, lx + 28, y + 4, 11);
     }
+  }
+}
+
+}  // namespace
+
+void render_line_plot(const LinePlot& plot, const std::string& stem) {
+  render_png_and_svg(stem, 640, 420, [&](Canvas& c) { draw_line_plot(c, plot, 0, 0, 640, 420); });
+}
+
+void render_line_plot_grid(const std::vector<LinePlot>& plots, int cols, const std::string& title,
+                           const std::string& stem) {
+  SINKLAB_CHECK(!plots.empty() && cols > 0, "empty plot grid '{}'", title);
+  const double w = 520, h = 360, header = 36;
+  const int rows = int((plots.size() + cols - 1) / cols);
+  render_png_and_svg(stem, w * cols, header + h * rows, [&](Canvas& c) {
+    c.color({0, 0, 0});
+    c.text(title, w * cols / 2, 24, 16, Align::center, 0, true);
+    for (std::size_t i = 0; i < plots.size(); ++i)
+      draw_line_plot(c, plots[i], w * double(i % cols), header + h * double(i / cols), w, h);
   });
 }
 

@@ -17,6 +17,10 @@ std::string StageCache::entry_path(const std::string& stage, const std::string& 
   return (fs::path(dir_) / stage / (key + ".h5")).string();
 }
 
+std::string StageCache::artifact_dir(const std::string& stage, const std::string& key) const {
+  return (fs::path(dir_) / stage / (key + ".files")).string();
+}
+
 std::string StageCache::manifest_path(const std::string& stage, const std::string& key) const {
   return (fs::path(dir_) / stage / (key + ".json")).string();
 }
@@ -32,6 +36,7 @@ void StageCache::remove(const std::string& stage, const std::string& key) const 
   std::error_code ec;
   fs::remove(manifest_path(stage, key), ec);
   fs::remove(entry_path(stage, key), ec);
+  fs::remove_all(artifact_dir(stage, key), ec);
 }
 
 nlohmann::json StageCache::manifest(const std::string& stage, const std::string& key) const {
@@ -54,6 +59,13 @@ bool StageCache::valid(const std::string& stage, const std::string& key) const {
       if (m.at("key").get<std::string>() != key) problem = "its manifest belongs to another key";
       else if (m.at("bytes").get<std::uintmax_t>() != fs::file_size(data)) problem = "its size does not match the manifest (truncated?)";
       else if (m.at("sha256").get<std::string>() != sha256_file(data)) problem = "its checksum does not match the manifest (corrupt)";
+      const nlohmann::json files = m.value("files", nlohmann::json::object());
+      for (const auto& [name, hash] : files.items()) {
+        if (!problem.empty()) break;
+        std::string f = (fs::path(artifact_dir(stage, key)) / name).string();
+        if (!fs::exists(f)) problem = "its file " + name + " is missing";
+        else if (sha256_file(f) != hash.get<std::string>()) problem = "its file " + name + " is corrupt";
+      }
     } catch (const std::exception& e) {
       problem = std::string("its manifest is unreadable: ") + e.what();
     }
@@ -65,12 +77,22 @@ bool StageCache::valid(const std::string& stage, const std::string& key) const {
 }
 
 void StageCache::commit(const std::string& stage, const std::string& key, const std::string& temporary,
-                        nlohmann::json manifest) const {
+                        const std::string& temporary_artifacts, nlohmann::json manifest) const {
   const std::string data = entry_path(stage, key);
   manifest["key"] = key;
   manifest["stage"] = stage;
   manifest["bytes"] = fs::file_size(temporary);
   manifest["sha256"] = sha256_file(temporary);
+  std::error_code ec;
+  if (fs::is_directory(temporary_artifacts, ec)) {
+    nlohmann::json files = nlohmann::json::object();
+    for (const auto& e : fs::directory_iterator(temporary_artifacts))
+      files[e.path().filename().string()] = sha256_file(e.path().string());
+    manifest["files"] = files;
+    fs::remove_all(artifact_dir(stage, key), ec);
+    fs::rename(temporary_artifacts, artifact_dir(stage, key), ec);
+    SINKLAB_CHECK(!ec, "cannot move {} into the cache: {}", temporary_artifacts, ec.message());
+  }
   commit_file(temporary, data);
   write_file_atomic(manifest_path(stage, key), manifest.dump(2) + "\n");
 }
@@ -81,7 +103,7 @@ void StageCache::remove_stale_temporaries(const std::string& stage, const std::s
     std::string name = e.path().filename().string();
     if (starts_with(name, "." + key + ".") && name.find(".tmp.") != std::string::npos) {
       log::debug("removing stale temporary {}", e.path().string());
-      fs::remove(e.path(), ec);
+      fs::remove_all(e.path(), ec);
     }
   }
 }

@@ -24,6 +24,21 @@ const Hdf5File& StageContext::input(const std::string& stage) {
   return *(opened_[stage] = std::move(file));
 }
 
+std::string StageContext::artifact(const std::string& name) {
+  SINKLAB_CHECK(!name.empty() && name.find('/') == std::string::npos, "artifact names are plain file names: '{}'", name);
+  std::filesystem::create_directories(artifact_dir_);
+  return (std::filesystem::path(artifact_dir_) / name).string();
+}
+
+std::string StageContext::upstream_artifact(const std::string& stage, const std::string& name) const {
+  auto entry = upstream_entries_.find(stage);
+  SINKLAB_CHECK(entry != upstream_entries_.end(), "stage reads '{}' but does not declare it upstream", stage);
+  std::string dir = entry->second.substr(0, entry->second.size() - 3) + ".files";  // <key>.h5 -> <key>.files
+  std::string path = (std::filesystem::path(dir) / name).string();
+  SINKLAB_CHECK(std::filesystem::exists(path), "stage '{}' wrote no file '{}'", stage, name);
+  return path;
+}
+
 Runner::Runner(RunnerOptions options) : options_(std::move(options)), cache_(options_.cache_dir) {}
 
 void Runner::add(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
@@ -123,27 +138,31 @@ std::vector<StageRecord> Runner::run() {
       log::info("{}: running{} (key {})", rec.name, force ? ", forced" : "", rec.key.substr(0, 12));
       cache_.remove_stale_temporaries(rec.name, rec.key);
       std::string tmp = temporary_path_for(rec.entry);
+      std::string tmp_files = temporary_path_for(cache_.artifact_dir(rec.name, rec.key));
       try {
         Hdf5File out(tmp, Hdf5File::Mode::create);
         out.set_attr("/", "stage", rec.name);
         out.set_attr("/", "stage_version", std::int64_t(rec.version));
         out.set_attr("/", "cache_key", rec.key);
         out.set_attr("/", "reads", stage->reads().dump());
-        StageContext ctx(out, upstream_entries, options_.device);
+        StageContext ctx(out, tmp_files, upstream_entries, options_.device);
         stage->run(ctx);
         out.close();
       } catch (...) {
         std::error_code ec;
         std::filesystem::remove(tmp, ec);
+        std::filesystem::remove_all(tmp_files, ec);
         throw;
       }
       rec.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       nlohmann::json manifest{{"version", rec.version},       {"seconds", rec.compute_seconds},
                               {"created", now_iso8601()},     {"sinklab_version", SINKLAB_VERSION},
                               {"reads", stage->reads()},       {"upstream", upstream_keys}};
-      cache_.commit(rec.name, rec.key, tmp, manifest);
+      cache_.commit(rec.name, rec.key, tmp, tmp_files, manifest);
       log::info("{}: done in {:.2f}s", rec.name, rec.compute_seconds);
     }
+    if (std::filesystem::is_directory(cache_.artifact_dir(rec.name, rec.key)))
+      rec.artifacts = cache_.artifact_dir(rec.name, rec.key);
     rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     keys[rec.name] = rec.key;
     entries[rec.name] = rec.entry;

@@ -18,6 +18,7 @@ struct StageRecord {
   int version = 0;
   std::string key;         // SHA-256 hex
   std::string entry;       // cache file holding its output
+  std::string artifacts;   // directory of its extra files ("" when it wrote none)
   bool cached = false;     // true when reused, false when computed in this run
   double seconds = 0.0;    // time spent in this run (lookup or computation)
   double compute_seconds = 0.0;  // time the computation took when it ran

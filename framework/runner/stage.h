@@ -16,16 +16,23 @@ namespace sinklab {
 
 class StageContext {
  public:
-  StageContext(Hdf5File& output, std::map<std::string, std::string> upstream_entries, c10::Device device)
-      : output_(output), upstream_entries_(std::move(upstream_entries)), device_(device) {}
+  StageContext(Hdf5File& output, std::string artifact_dir, std::map<std::string, std::string> upstream_entries,
+               c10::Device device)
+      : output_(output), artifact_dir_(std::move(artifact_dir)), upstream_entries_(std::move(upstream_entries)),
+        device_(device) {}
   // The stage's own HDF5 output (a temporary file until the stage finishes).
   Hdf5File& output() { return output_; }
+  // A path to write an extra file (e.g. a checkpoint) that is committed with the entry.
+  std::string artifact(const std::string& name);
   // A finished upstream stage's output, opened read-only on first use.
   const Hdf5File& input(const std::string& stage);
+  // A file an upstream stage wrote with artifact(name).
+  std::string upstream_artifact(const std::string& stage, const std::string& name) const;
   c10::Device device() const { return device_; }
 
  private:
   Hdf5File& output_;
+  std::string artifact_dir_;
   std::map<std::string, std::string> upstream_entries_;
   std::map<std::string, std::unique_ptr<Hdf5File>> opened_;
   c10::Device device_;

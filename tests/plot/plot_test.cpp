@@ -28,7 +28,10 @@ TEST_CASE("axis ticks use 1-2-5 steps on linear axes and decades on log axes", "
   for (std::size_t i = 1; i < t.size(); ++i) CHECK(t[i] - t[i - 1] == Approx(2.0));
   Axis log({1e-6, 1e-5, 3.0, -1.0, NAN}, true);  // non-positive and NaN values are ignored
   for (double v : log.ticks()) CHECK(std::log10(v) == Approx(std::round(std::log10(v))));
+  CHECK(log.ticks().size() >= 3);
   CHECK(log.fraction(1e-6) < log.fraction(1.0));
+  auto narrow = Axis({0.4, 4.0}, true).ticks();  // within one decade: 1-2-5 marks
+  CHECK(narrow == std::vector<double>{0.5, 1.0, 2.0});
   CHECK(Axis::label(1e-5) == "1e-05");
   CHECK(Axis::label(0.25) == "0.25");
 }

@@ -177,3 +177,38 @@ TEST_CASE("cache keys depend on content, not on key order", "[runner]") {
   CHECK(Runner::cache_key(a, {"k1"}, {}) != Runner::cache_key(a, {"k2"}, {}));
   CHECK(Runner::cache_key(a, {}, {{"f", "h1"}}) != Runner::cache_key(a, {}, {{"f", "h2"}}));
 }
+
+TEST_CASE("extra files a stage writes are committed with it, checked, and readable downstream", "[runner]") {
+  test::TempDir dir;
+  auto make = [&] {
+    Runner r(RunnerOptions{dir.path(), {}, c10::Device(c10::DeviceType::CPU)});
+    r.add(std::make_unique<FakeStage>("writer", nlohmann::ordered_json{{"v", 1}}, std::vector<std::string>{}, 1,
+                                      [](StageContext& ctx) {
+                                        std::ofstream(ctx.artifact("weights.bin")) << "payload";
+                                        ctx.output().write("value", at::ones({1}));
+                                      }));
+    r.add(std::make_unique<FakeStage>("reader", nlohmann::ordered_json{}, std::vector<std::string>{"writer"}, 1,
+                                      [](StageContext& ctx) {
+                                        std::ifstream in(ctx.upstream_artifact("writer", "weights.bin"));
+                                        std::string s;
+                                        in >> s;
+                                        ctx.output().write("length", at::tensor(int64_t(s.size())).reshape({}));
+                                      }));
+    return r;
+  };
+  g_runs.clear();
+  auto first = make().run();
+  REQUIRE_FALSE(first[0].artifacts.empty());
+  CHECK(fs::exists(first[0].artifacts + "/weights.bin"));
+  CHECK(Hdf5File(first[1].entry, Hdf5File::Mode::read).read("length").item<int64_t>() == 7);
+  CHECK(g_runs["writer"] == 1);
+  CHECK(make().run()[0].cached);
+  std::ofstream(first[0].artifacts + "/weights.bin") << "tampered";
+  auto again = make().run();
+  CHECK_FALSE(again[0].cached);  // the file no longer matches its manifest hash
+  CHECK(g_runs["writer"] == 2);
+  std::ifstream in(again[0].artifacts + "/weights.bin");
+  std::string s;
+  in >> s;
+  CHECK(s == "payload");
+}

@@ -1,0 +1,75 @@
+#pragma once
+// Config of the learned-toy experiment (paper Section 4, trained): the `toy_learned:` section.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/config/fields.h"
+#include "framework/model/averaging_task.h"
+#include "framework/model/toy_averaging.h"
+#include "framework/train/optimizer.h"
+
+namespace sinklab::toy_learned {
+
+struct TrainConfig {
+  int steps = 3000;
+  int batch_size = 64;
+  int checkpoint_every = 250;  // plus step 0 (the initialisation) and the last step
+  int eval_sequences = 1024;   // held-out set for the MSE curve and the measures
+  OptimizerConfig optimizer;
+  template <class V>
+  void fields(V& v) {
+    v("steps", steps, "optimizer steps", Check::between(1, 10000000));
+    v("batch_size", batch_size, "sequences per step", Check::between(1, 1 << 20));
+    v("checkpoint_every", checkpoint_every, "steps between safetensors checkpoints", Check::at_least(1));
+    v("eval_sequences", eval_sequences, "held-out sequences", Check::between(1, 1 << 20));
+    v("optimizer", optimizer, "Adam/AdamW, schedule, clipping");
+  }
+};
+
+// One model to train: its architecture and its training recipe.
+struct ModelRun {
+  ToyModelSpec model;
+  TrainConfig train;
+  template <class V>
+  void fields(V& v) {
+    v("model", model, "architecture");
+    v("train", train, "training recipe");
+  }
+};
+
+struct ExampleSequence {
+  int length = 16;
+  int sep_position = 6;  // t, 1-based
+  template <class V>
+  void fields(V& v) {
+    v("length", length, "T of the sequence drawn in the attention figure", Check::between(2, 512));
+    v("sep_position", sep_position, "t, 1-based", Check::at_least(1));
+  }
+  void validate(const Decoder& d) const {
+    if (sep_position >= length) d.fail("sep_position", fmt::format("must be < length ({})", length));
+  }
+};
+
+struct Config {
+  AveragingTask task;
+  std::map<std::string, ModelRun> models;
+  std::vector<std::int64_t> seeds{0};
+  ExampleSequence example;
+  template <class V>
+  void fields(V& v) {
+    v("task", task, "the averaging task the models learn");
+    v("models", models, "name -> {model, train}; each is trained once per seed");
+    v("seeds", seeds, "training seeds (one run per model and seed)", Check::at_least(0));
+    v("example", example, "the held-out sequence drawn in the attention figure");
+  }
+  void validate(const Decoder& d) const {
+    if (models.empty()) d.fail("models", "name at least one model to train, e.g. {toy2d: {model: {kind: toy-averaging-2d}}}");
+    if (seeds.empty()) d.fail("seeds", "give at least one seed");
+    for (const auto& [name, run] : models)
+      if (name.empty() || name.find_first_of("./ ") != std::string::npos)
+        d.fail("models", fmt::format("model name '{}' must be non-empty without '.', '/' or spaces", name));
+  }
+};
+
+}  // namespace sinklab::toy_learned

@@ -1,0 +1,29 @@
+#pragma once
+// Section 4, learned: train the averaging models from scratch and measure catch, tag and release
+// at every checkpoint. Per model M and seed S:
+//   toy_learned.M.seedS.train    Adam(W) training; loss curve, held-out MSE, safetensors checkpoints
+//   toy_learned.M.seedS.measure  loads each checkpoint; catch, tag, release and low-rank measures
+#include "experiments/experiment.h"
+#include "experiments/toy_learned/config.h"
+
+namespace sinklab::toy_learned {
+
+class ToyLearnedExperiment : public Experiment {
+ public:
+  explicit ToyLearnedExperiment(Config config) : config_(std::move(config)) {}
+  std::string name() const override { return "toy_learned"; }
+  std::vector<std::unique_ptr<Stage>> stages() const override;
+  void report(const Hdf5File& run, const std::string& figures_dir, nlohmann::ordered_json& summary) const override;
+
+  static std::string stage_name(const std::string& model, std::int64_t seed, const char* step) {
+    return "toy_learned." + model + ".seed" + std::to_string(seed) + "." + step;
+  }
+
+ private:
+  Config config_;
+};
+
+// Seeds derived from the run seed, so training data, held-out data and initialisation differ.
+inline std::uint64_t heldout_seed(std::int64_t seed) { return std::uint64_t(seed) * 7919 + 1000003; }
+
+}  // namespace sinklab::toy_learned

@@ -1,0 +1,148 @@
+// Figures and headline numbers of the learned toys, read back from run.h5.
+#include <ATen/ATen.h>
+
+#include "experiments/toy_learned/experiment.h"
+#include "framework/plot/figures.h"
+#include "framework/util/strings.h"
+
+namespace sinklab::toy_learned {
+namespace {
+
+std::vector<double> vec(const at::Tensor& t) {
+  auto c = t.to(at::kDouble).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+// The final values that say whether a run found the mechanism.
+struct FinalMeasures {
+  double heldout_mse, baseline_mse, catch_mass, tag_ratio, release_after, release_kl, qk_energy_top1, qk_rank;
+  std::int64_t tag_dim, catch_head, release_head, seconds_per_step_us;
+};
+
+FinalMeasures final_measures(const Hdf5File& run, const std::string& train, const std::string& measure) {
+  FinalMeasures f{};
+  auto last = [](const at::Tensor& t) { return t[t.size(0) - 1]; };
+  f.heldout_mse = last(run.read(train + "/heldout_mse")).item<double>();
+  f.baseline_mse = run.read(train + "/baseline_mse").item<double>();
+  auto catch_l0 = last(run.read(measure + "/catch_mass"))[0];  // [heads] of layer 1
+  f.catch_head = catch_l0.argmax().item<std::int64_t>();
+  f.catch_mass = catch_l0.max().item<double>();
+  f.tag_dim = last(run.read(measure + "/tag_dim")).item<std::int64_t>();
+  f.tag_ratio = last(run.read(measure + "/tag_ratio")).item<double>();
+  auto kl = last(run.read(measure + "/release_kl"));  // [heads]
+  f.release_head = kl.argmin().item<std::int64_t>();
+  f.release_kl = kl.min().item<double>();
+  f.release_after = last(run.read(measure + "/release_mass"))[f.release_head][2].item<double>();
+  // W_QK of the retrieving head: layer 2 (index 1) in the wide model, the only one in the 2-d model.
+  auto names = split(attr_to_string(*run.attr(measure + "/qk_singular_values", "matrices")), ',');
+  std::string wanted = names.size() == 1 ? names[0] : fmt::format("layer1.head{}.W_QK", f.release_head);
+  auto idx = std::find(names.begin(), names.end(), wanted) - names.begin();
+  f.qk_energy_top1 = last(run.read(measure + "/qk_energy_top1"))[idx].item<double>();
+  f.qk_rank = last(run.read(measure + "/qk_effective_rank"))[idx].item<double>();
+  f.seconds_per_step_us = std::int64_t(1e6 * std::get<double>(*run.attr(train, "seconds_per_step")));
+  return f;
+}
+
+void render_model(const Hdf5File& run, const std::string& model, const std::string& train, const std::string& measure,
+                  const FinalMeasures& f, const std::string& figures_dir) {
+  auto steps = vec(run.read(measure + "/checkpoint_steps"));
+  std::vector<double> every_step;
+  auto loss = vec(run.read(train + "/loss"));
+  for (std::size_t i = 0; i < loss.size(); ++i) every_step.push_back(double(i));
+  std::vector<double> baseline(steps.size(), f.baseline_mse);
+  auto catch_mass = run.read(measure + "/catch_mass");                          // [C, L, H]
+  auto release = run.read(measure + "/release_mass").select(1, f.release_head);  // [C, 3]
+  auto names = split(attr_to_string(*run.attr(measure + "/qk_singular_values", "matrices")), ',');
+  std::string wanted = names.size() == 1 ? names[0] : fmt::format("layer1.head{}.W_QK", f.release_head);
+  auto qk = std::find(names.begin(), names.end(), wanted) - names.begin();
+
+  std::vector<plot::LinePlot> panels(5);
+  panels[0] = {"loss", "step", "MSE", false, true,
+               {{"train (per step)", every_step, loss, false},
+                {"held-out", steps, vec(run.read(train + "/heldout_mse"))},
+                {"baseline: mean of all", steps, baseline, false}}};
+  panels[1] = {fmt::format("catch: layer-1 attention on [SEP] (head {})", f.catch_head), "step", "mass", false, false,
+               {{"tokens after [SEP]", steps, vec(catch_mass.select(1, 0).select(1, f.catch_head))}}};
+  panels[2] = {"tag: |h| after layer 1, after / before [SEP]", "step", "largest ratio", false, true,
+               {{"outlier dimension", steps, vec(run.read(measure + "/tag_ratio"))}}};
+  panels[3] = {fmt::format("release: layer-2 attention of token T (head {})", f.release_head), "step", "mass", false,
+               false,
+               {{"j > t", steps, vec(release.select(1, 2))},
+                {"j = t", steps, vec(release.select(1, 1))},
+                {"j < t", steps, vec(release.select(1, 0))}}};
+  panels[4] = {"low rank: " + wanted, "step", "", false, false,
+               {{"energy in top 1", steps, vec(run.read(measure + "/qk_energy_top1").select(1, qk))},
+                {"effective rank / 2", steps, vec(run.read(measure + "/qk_effective_rank").select(1, qk) / 2)}}};
+  plot::render_line_plot_grid(panels, 3, "Emergence of catch, tag and release: " + model,
+                              figures_dir + "/toy_learned_" + model + "_emergence");
+
+  auto labels = split(attr_to_string(*run.attr(measure + "/example/x", "token_labels")), ',');
+  std::vector<plot::Heatmap> maps;
+  for (int l = 0;; ++l) {
+    std::string path = measure + fmt::format("/example/attention_layer{}", l);
+    if (!run.has(path)) break;
+    auto A = run.read(path);  // [H, T, T]
+    for (int64_t h = 0; h < A.size(0); ++h) {
+      plot::Heatmap m;
+      m.title = fmt::format("layer {} head {}", l, h);
+      m.x_label = "key";
+      m.y_label = "query";
+      m.colorbar_label = "attention";
+      m.rows = m.cols = int(A.size(1));
+      m.values = vec(A[h]);
+      for (int i = 0; i < m.rows; ++i)
+        for (int j = i + 1; j < m.cols; ++j) m.values[std::size_t(i) * m.cols + j] = NAN;
+      m.row_labels = m.col_labels = labels;
+      m.vmin = 0.0;
+      m.vmax = 1.0;
+      maps.push_back(std::move(m));
+    }
+  }
+  int cols = int(maps.size() / 2);  // one row per layer for two-layer models
+  plot::render_heatmap_grid(maps, std::max(1, std::min(cols, 4)), "Attention of the trained " + model + " (0-based layers)",
+                            figures_dir + "/toy_learned_" + model + "_attention");
+
+  plot::LinePlot spectra{"Singular values at the end of training: " + model, "index", "singular value", false, true, {}};
+  for (const char* kind : {"qk", "v"}) {
+    auto sv = run.read(measure + "/" + kind + "_singular_values");  // [C, matrix, k]
+    auto final_sv = sv[sv.size(0) - 1];
+    auto mats = split(attr_to_string(*run.attr(measure + "/" + kind + "_singular_values", "matrices")), ',');
+    for (int64_t r = 0; r < final_sv.size(0); ++r) {
+      std::vector<double> idx, val;
+      for (int64_t k = 0; k < final_sv.size(1); ++k) idx.push_back(double(k + 1)), val.push_back(final_sv[r][k].item<double>());
+      spectra.series.push_back({mats[r], idx, val});
+    }
+  }
+  if (spectra.series.size() > 10) spectra.series.resize(10);  // the legend stays readable
+  plot::render_line_plot(spectra, figures_dir + "/toy_learned_" + model + "_spectra");
+}
+
+}  // namespace
+
+void ToyLearnedExperiment::report(const Hdf5File& run, const std::string& figures_dir,
+                                  nlohmann::ordered_json& summary) const {
+  nlohmann::ordered_json all;
+  for (const auto& [model, spec] : config_.models) {
+    nlohmann::ordered_json per_seed = nlohmann::ordered_json::array();
+    for (auto seed : config_.seeds) {
+      std::string train = "/" + stage_name(model, seed, "train"), measure = "/" + stage_name(model, seed, "measure");
+      FinalMeasures f = final_measures(run, train, measure);
+      per_seed.push_back({{"seed", seed},
+                          {"heldout_mse", f.heldout_mse},
+                          {"baseline_mse", f.baseline_mse},
+                          {"catch_mass", f.catch_mass},
+                          {"tag_dim", f.tag_dim},
+                          {"tag_ratio", f.tag_ratio},
+                          {"release_after", f.release_after},
+                          {"release_kl", f.release_kl},
+                          {"qk_energy_top1", f.qk_energy_top1},
+                          {"qk_effective_rank", f.qk_rank},
+                          {"microseconds_per_step", f.seconds_per_step_us}});
+      if (seed == config_.seeds.front()) render_model(run, model, train, measure, f, figures_dir);
+    }
+    all[model] = per_seed;
+  }
+  summary["toy_learned"] = all;
+}
+
+}  // namespace sinklab::toy_learned
