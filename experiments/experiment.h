@@ -25,4 +25,9 @@ class Experiment {
 // The experiments a config asks for, in a fixed order.
 std::vector<std::unique_ptr<Experiment>> experiments_for(const RunConfig& config);
 
+class Runner;
+// Adds every stage of those experiments, and one report stage each, to `runner`. The returned
+// experiments must outlive the run (report stages refer to them).
+std::vector<std::unique_ptr<Experiment>> add_experiment_stages(const RunConfig& config, Runner& runner);
+
 }  // namespace sinklab

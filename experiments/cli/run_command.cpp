@@ -6,6 +6,7 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
 #include "experiments/experiment.h"
+#include "experiments/report_stage.h"
 #include "framework/io/atomic_file.h"
 #include "framework/runner/provenance.h"
 #include "framework/runner/run_dir.h"
@@ -79,9 +80,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   ropts.device = device;
   if (vm.count("force")) ropts.force = vm["force"].as<std::vector<std::string>>();
   Runner runner(ropts);
-  auto experiments = experiments_for(cfg.value);
-  for (const auto& e : experiments)
-    for (auto& s : e->stages()) runner.add(std::move(s));
+  auto experiments = add_experiment_stages(cfg.value, runner);
   runner.validate();  // bad --force names fail before any directory is made
 
   std::optional<std::string> out_dir;
@@ -95,8 +94,21 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     write_file_atomic(dir.file("config.resolved.yaml"),
                       "# resolved from " + config_path + "; config hash " + cfg.hash + "\n" + to_yaml(cfg.json));
     records = runner.run();
-    for (const auto& r : records)
-      if (!r.artifacts.empty()) link_or_copy_files(r.artifacts, dir.file("artifacts/" + r.name));
+    nlohmann::ordered_json summary;
+    summary["name"] = cfg.value.name;
+    summary["config_hash"] = cfg.hash;
+    for (const auto& r : records) {
+      if (r.artifacts.empty()) continue;
+      if (!ReportStage::is_report(r.name)) {
+        link_or_copy_files(r.artifacts, dir.file("artifacts/" + r.name));
+        continue;
+      }
+      // A report's figures go to figures/, its numbers into summary.json.
+      link_or_copy_files(r.artifacts, dir.file("figures"));
+      fs::remove(dir.file("figures/" + std::string(ReportStage::kSummaryFile)));
+      auto part = nlohmann::ordered_json::parse(read_file(r.artifacts + "/" + ReportStage::kSummaryFile));
+      for (auto it = part.begin(); it != part.end(); ++it) summary[it.key()] = it.value();
+    }
 
     ProvenanceInput pin;
     pin.command_line = full_command_line;
@@ -113,17 +125,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     auto provenance = build_provenance(pin);
     assemble_run_h5(dir.file("run.h5"), records, provenance);
 
-    auto r0 = std::chrono::steady_clock::now();
-    nlohmann::ordered_json summary;
-    summary["name"] = cfg.value.name;
-    summary["config_hash"] = cfg.hash;
-    {
-      Hdf5File run(dir.file("run.h5"), Hdf5File::Mode::read);
-      for (const auto& e : experiments) e->report(run, dir.file("figures"), summary);
-    }
     write_file_atomic(dir.file("summary.json"), summary.dump(2) + "\n");
-    log::info("report: figures and summary in {:.2f}s",
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count());
     pin.finished = now_iso8601();
     pin.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     write_file_atomic(dir.file("provenance.json"), build_provenance(pin).dump(2) + "\n");

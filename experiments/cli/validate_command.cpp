@@ -4,6 +4,7 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
 #include "experiments/experiment.h"
+#include "experiments/report_stage.h"
 #include "framework/runner/runner.h"
 
 namespace sinklab::cli {
@@ -20,8 +21,7 @@ int validate_command(const std::vector<std::string>& args) {
   if (vm.count("overrides")) overrides = vm["overrides"].as<std::vector<std::string>>();
   auto cfg = load_config<RunConfig>(vm["config"].as<std::string>(), overrides);
   Runner runner(RunnerOptions{});
-  for (const auto& e : experiments_for(cfg.value))
-    for (auto& s : e->stages()) runner.add(std::move(s));
+  auto experiments = add_experiment_stages(cfg.value, runner);
   runner.validate();
   std::cout << to_yaml(cfg.json);
   std::cout << "# config hash: " << cfg.hash << "\n# stages: ";

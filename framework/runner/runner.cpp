@@ -30,6 +30,11 @@ std::string StageContext::artifact(const std::string& name) {
   return (std::filesystem::path(artifact_dir_) / name).string();
 }
 
+std::string StageContext::artifact_dir() {
+  std::filesystem::create_directories(artifact_dir_);
+  return artifact_dir_;
+}
+
 std::string StageContext::upstream_artifact(const std::string& stage, const std::string& name) const {
   auto entry = upstream_entries_.find(stage);
   SINKLAB_CHECK(entry != upstream_entries_.end(), "stage reads '{}' but does not declare it upstream", stage);

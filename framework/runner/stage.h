@@ -24,6 +24,8 @@ class StageContext {
   Hdf5File& output() { return output_; }
   // A path to write an extra file (e.g. a checkpoint) that is committed with the entry.
   std::string artifact(const std::string& name);
+  // The directory those files go to (created), for code that writes several files itself.
+  std::string artifact_dir();
   // A finished upstream stage's output, opened read-only on first use.
   const Hdf5File& input(const std::string& stage);
   // A file an upstream stage wrote with artifact(name).

@@ -46,7 +46,7 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
   CHECK(fs::exists(dir / "results/tiny/latest/run.h5"));
 
   auto prov = read_json(run_dir + "/provenance.json");
-  CHECK(prov["stages"].size() == 3);
+  CHECK(prov["stages"].size() == 4);  // sequences, sweep, example, report
   CHECK(count_cached(prov) == 0);
   for (const char* key : {"sinklab_version", "git", "command_line", "config", "time", "stages", "host", "device",
                           "libraries", "seeds", "input_files"})
@@ -59,14 +59,14 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
   const std::string run2 = second.out.substr(0, second.out.find('\n'));
   CHECK(run2 != run_dir);
   auto prov2 = read_json(run2 + "/provenance.json");
-  CHECK(count_cached(prov2) == 3);
+  CHECK(count_cached(prov2) == 4);
   CHECK_THAT(second.err, Contains("theorem41.sweep: cached"));
   CHECK(prov2["config"]["hash"] == prov["config"]["hash"]);
 
   // A key no stage reads (the name is only a directory) does not invalidate anything...
   auto renamed = sinklab::test::sinklab({"run", config, "name=other", "--results", dir / "results", "-q"});
   REQUIRE(renamed.exit_code == 0);
-  CHECK(count_cached(read_json(renamed.out.substr(0, renamed.out.find('\n')) + "/provenance.json")) == 3);
+  CHECK(count_cached(read_json(renamed.out.substr(0, renamed.out.find('\n')) + "/provenance.json")) == 4);
   // ...and a model parameter reruns only the stages that read it.
   auto changed = sinklab::test::sinklab({"run", config, "theorem41.model.b=0.5", "--results", dir / "results", "-q"});
   REQUIRE(changed.exit_code == 0);
@@ -164,5 +164,37 @@ TEST_CASE("a corrupt cache entry is reported, not trusted, and recomputed", "[cl
   REQUIRE(second.exit_code == 0);
   CHECK_THAT(second.err, Contains("is not valid") && Contains("recomputing"));
   auto prov2 = read_json(second.out.substr(0, second.out.find('\n')) + "/provenance.json");
-  CHECK(count_cached(prov2) == 2);
+  CHECK(count_cached(prov2) == 3);  // only the sweep is recomputed; the report's inputs have the same keys
+}
+
+TEST_CASE("a toy_learned run writes checkpoints, measures and figures; a rerun is fully cached", "[cli][toy_learned]") {
+  TempDir dir;
+  auto config = dir.write("toy.yaml", R"(name: toy
+threads: 1
+toy_learned:
+  task: {min_length: 6, max_length: 12}
+  seeds: [3]
+  models:
+    tiny2d: {model: {kind: toy-averaging-2d}, train: {steps: 40, checkpoint_every: 20, eval_sequences: 64}}
+    tiny: {model: {kind: toy-averaging, d_model: 8, heads: 2}, train: {steps: 40, checkpoint_every: 20, eval_sequences: 64}}
+)");
+  auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const std::string run = first.out.substr(0, first.out.find('\n'));
+  for (const char* f : {"artifacts/toy_learned.tiny2d.seed3.train/step-000000.safetensors",
+                        "artifacts/toy_learned.tiny.seed3.train/step-000040.safetensors",
+                        "figures/toy_learned_tiny_emergence.png", "figures/toy_learned_tiny2d_attention.svg",
+                        "figures/toy_learned_tiny_spectra.png"})
+    CHECK(fs::exists(fs::path(run) / f));
+  auto summary = read_json(run + "/summary.json");
+  CHECK(summary["toy_learned"]["tiny"][0]["seed"] == 3);
+  CHECK(summary["toy_learned"]["tiny2d"][0].contains("release_kl"));
+  auto again = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  REQUIRE(again.exit_code == 0);
+  auto prov = read_json(again.out.substr(0, again.out.find('\n')) + "/provenance.json");
+  CHECK(prov["stages"].size() == 5);  // 2 x (train, measure) + report
+  CHECK(count_cached(prov) == 5);
+  auto inspect = sinklab::test::sinklab({"inspect", run});
+  CHECK_THAT(inspect.out, Contains("/toy_learned.tiny.seed3.measure/catch_mass") && Contains("[3, 2, 2]"));
 }
