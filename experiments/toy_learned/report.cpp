@@ -15,7 +15,7 @@ std::vector<double> vec(const at::Tensor& t) {
 
 // The final values that say whether a run found the mechanism.
 struct FinalMeasures {
-  double heldout_mse, baseline_mse, catch_mass, tag_ratio, release_after, release_kl, qk_energy_top1, qk_rank;
+  double heldout_mse, baseline_mse, catch_mass, catch_any_head, tag_ratio, release_after, release_kl, qk_energy_top1, qk_rank;
   std::int64_t tag_dim, catch_head, release_head, seconds_per_step_us;
 };
 
@@ -27,6 +27,7 @@ FinalMeasures final_measures(const Hdf5File& run, const std::string& train, cons
   auto catch_l0 = last(run.read(measure + "/catch_mass"))[0];  // [heads] of layer 1
   f.catch_head = catch_l0.argmax().item<std::int64_t>();
   f.catch_mass = catch_l0.max().item<double>();
+  f.catch_any_head = last(run.read(measure + "/catch_any_head"))[0].item<double>();
   f.tag_dim = last(run.read(measure + "/tag_dim")).item<std::int64_t>();
   f.tag_ratio = last(run.read(measure + "/tag_ratio")).item<double>();
   auto kl = last(run.read(measure + "/release_kl"));  // [heads]
@@ -56,13 +57,14 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
   std::string wanted = names.size() == 1 ? names[0] : fmt::format("layer1.head{}.W_QK", f.release_head);
   auto qk = std::find(names.begin(), names.end(), wanted) - names.begin();
 
-  std::vector<plot::LinePlot> panels(5);
+  std::vector<plot::LinePlot> panels(6);
   panels[0] = {"loss", "step", "MSE", false, true,
                {{"train (per step)", every_step, loss, false},
                 {"held-out", steps, vec(run.read(train + "/heldout_mse"))},
                 {"baseline: mean of all", steps, baseline, false}}};
-  panels[1] = {fmt::format("catch: layer-1 attention on [SEP] (head {})", f.catch_head), "step", "mass", false, false,
-               {{"tokens after [SEP]", steps, vec(catch_mass.select(1, 0).select(1, f.catch_head))}}};
+  panels[1] = {"catch: layer-1 attention of tokens after [SEP] on it", "step", "mass", false, false,
+               {{fmt::format("head {}", f.catch_head), steps, vec(catch_mass.select(1, 0).select(1, f.catch_head))},
+                {"best head per token", steps, vec(run.read(measure + "/catch_any_head").select(1, 0))}}};
   panels[2] = {"tag: |h| after layer 1, after / before [SEP]", "step", "largest ratio", false, true,
                {{"outlier dimension", steps, vec(run.read(measure + "/tag_ratio"))}}};
   panels[3] = {fmt::format("release: layer-2 attention of token T (head {})", f.release_head), "step", "mass", false,
@@ -70,9 +72,10 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
                {{"j > t", steps, vec(release.select(1, 2))},
                 {"j = t", steps, vec(release.select(1, 1))},
                 {"j < t", steps, vec(release.select(1, 0))}}};
-  panels[4] = {"low rank: " + wanted, "step", "", false, false,
-               {{"energy in top 1", steps, vec(run.read(measure + "/qk_energy_top1").select(1, qk))},
-                {"effective rank / 2", steps, vec(run.read(measure + "/qk_effective_rank").select(1, qk) / 2)}}};
+  panels[4] = {"low rank: " + wanted, "step", "energy in the top singular value", false, false,
+               {{"s1^2 / sum s^2", steps, vec(run.read(measure + "/qk_energy_top1").select(1, qk))}}};
+  panels[5] = {"low rank: " + wanted, "step", "effective rank", false, false,
+               {{"exp(entropy of s / sum s)", steps, vec(run.read(measure + "/qk_effective_rank").select(1, qk))}}};
   plot::render_line_plot_grid(panels, 3, "Emergence of catch, tag and release: " + model,
                               figures_dir + "/toy_learned_" + model + "_emergence");
 
@@ -131,6 +134,7 @@ void ToyLearnedExperiment::report(const Hdf5File& run, const std::string& figure
                           {"heldout_mse", f.heldout_mse},
                           {"baseline_mse", f.baseline_mse},
                           {"catch_mass", f.catch_mass},
+                          {"catch_any_head", f.catch_any_head},
                           {"tag_dim", f.tag_dim},
                           {"tag_ratio", f.tag_ratio},
                           {"release_after", f.release_after},

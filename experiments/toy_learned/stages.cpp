@@ -122,7 +122,7 @@ class MeasureStage : public Stage {
       : model_(std::move(model)), run_(std::move(run)), task_(std::move(task)), example_(example), seed_(seed) {}
   std::string train_stage() const { return ToyLearnedExperiment::stage_name(model_, seed_, "train"); }
   std::string name() const override { return ToyLearnedExperiment::stage_name(model_, seed_, "measure"); }
-  int version() const override { return 1; }
+  int version() const override { return 2; }  // 2: catch_any_head
   nlohmann::ordered_json reads() const override {
     return {{"task", encode_value(task_)}, {"model", encode_value(run_.model)},
             {"eval_sequences", run_.train.eval_sequences}, {"example", encode_value(example_)}, {"seed", seed_}};
@@ -133,7 +133,7 @@ class MeasureStage : public Stage {
     at::NoGradGuard no_grad;
     auto steps = ctx.input(train_stage()).read("checkpoint_steps");
     const AveragingBatch eval = heldout_batch(task_, run_.train.eval_sequences, seed_);
-    std::vector<at::Tensor> catch_mass, tag_after, tag_before, release_mass, release_kl;
+    std::vector<at::Tensor> catch_mass, catch_any, tag_after, tag_before, release_mass, release_kl;
     std::vector<std::int64_t> tag_dim;
     std::vector<double> tag_ratio;
     std::vector<std::vector<at::Tensor>> qk_sv, v_sv;
@@ -146,6 +146,7 @@ class MeasureStage : public Stage {
       ToyModel model = ToyModel::load(run_.model, file);
       auto m = measure_mechanism(model.forward(eval), eval, 1);
       catch_mass.push_back(m.catch_mass);
+      catch_any.push_back(m.catch_any_head);
       tag_after.push_back(m.tag_abs_after);
       tag_before.push_back(m.tag_abs_before);
       tag_dim.push_back(m.tag_dim);
@@ -180,6 +181,8 @@ class MeasureStage : public Stage {
     auto str = [](const std::string& s) { return Attrs{{"meaning", s}}; };
     out.write("checkpoint_steps", steps, str("training step of each checkpoint, [C]"));
     out.write("catch_mass", at::stack(catch_mass), str("mean attention of tokens i > t on [SEP], [C, layer, head]"));
+    out.write("catch_any_head", at::stack(catch_any),
+              str("mean over tokens i > t of the largest attention any head puts on [SEP], [C, layer]"));
     out.write("tag_abs_after", at::stack(tag_after), str("mean |h_d| after layer 1, tokens i > t, [C, dim]"));
     out.write("tag_abs_before", at::stack(tag_before), str("mean |h_d| after layer 1, tokens i < t, [C, dim]"));
     out.write("tag_dim", at::tensor(tag_dim, f64.dtype(at::kLong)), str("dimension with the largest after/before ratio, [C]"));

@@ -21,14 +21,16 @@ MechanismMeasures measure_mechanism(const ToyTrace& trace, const AveragingBatch&
 
   MechanismMeasures m;
   // catch: A[l, h][i, t] averaged over tokens i > t
-  std::vector<at::Tensor> per_layer;
+  std::vector<at::Tensor> per_layer, any_head;
   for (const auto& A : trace.attention) {
     auto Ad = A.to(at::kDouble);
     auto idx = batch.sep.view({N, 1, 1, 1}).expand({N, Ad.size(1), T, 1});
     auto to_sep = Ad.gather(3, idx).squeeze(3);                           // [N, H, T]
     per_layer.push_back((to_sep * after.unsqueeze(1)).sum(at::IntArrayRef{0, 2}) / after.sum());  // [H]
+    any_head.push_back((std::get<0>(to_sep.max(1)) * after).sum() / after.sum());                // []
   }
   m.catch_mass = at::stack(per_layer);  // [L, H]
+  m.catch_any_head = at::stack(any_head);  // [L]
 
   // tag: |h| after layer 1, after vs before [SEP], per dimension
   auto h = trace.resid.at(0).to(at::kDouble).abs();  // [N, T, D]

@@ -10,6 +10,9 @@ namespace sinklab {
 
 struct MechanismMeasures {
   at::Tensor catch_mass;    // [layers, heads] mean attention that tokens i > t put on [SEP]
+  // [layers] mean over tokens i > t of the largest attention any head puts on [SEP]: heads can
+  // share the catching, each taking a different run of tokens (seen in the trained wide toy).
+  at::Tensor catch_any_head;
   at::Tensor tag_abs_after;   // [d_model] mean |h_d| after layer 1, tokens i > t
   at::Tensor tag_abs_before;  // [d_model] the same for tokens i < t
   std::int64_t tag_dim = 0;   // the dimension with the largest after/before ratio (the outlier)

@@ -50,7 +50,7 @@ void draw_heatmap(Canvas& c, const Heatmap& m, const HeatmapLayout& L, double x0
       c.text(m.row_labels.at(i), left - 4, top + (i + 0.5) * cell + fs / 3, fs, Align::right);
     for (int j = 0; j < m.cols && !m.col_labels.empty(); j += stride_c)
       c.text(m.col_labels.at(j), left + (j + 0.5) * cell + fs / 3, top + ph + 4, fs, Align::left, M_PI / 2);
-    c.text(m.title, left + pw / 2, 24, 13, Align::center, 0, true);
+    c.text(m.title, left + pw / 2, y0 + 24, 13, Align::center, 0, true);
     c.text(m.x_label, left + pw / 2, y0 + H - 8, 12, Align::center);
     c.text(m.y_label, x0 + 16, top + ph / 2, 12, Align::center, -M_PI / 2);
 

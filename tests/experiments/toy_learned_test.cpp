@@ -15,7 +15,7 @@ using namespace sinklab::toy_learned;
 namespace {
 
 struct Final {
-  double mse, baseline, catch_mass, tag_ratio, release_after, release_kl, qk_energy;
+  double mse, baseline, catch_mass, catch_any, tag_ratio, release_after, release_kl, qk_energy;
   std::int64_t tag_dim;
 };
 
@@ -35,6 +35,7 @@ Final final_of(const std::map<std::string, std::string>& entries, const std::str
   f.mse = last(train.read("heldout_mse")).item<double>();
   f.baseline = train.read("baseline_mse").item<double>();
   f.catch_mass = last(measure.read("catch_mass"))[0].max().item<double>();
+  f.catch_any = last(measure.read("catch_any_head"))[0].item<double>();
   f.tag_ratio = last(measure.read("tag_ratio")).item<double>();
   f.tag_dim = last(measure.read("tag_dim")).item<std::int64_t>();
   auto kl = last(measure.read("release_kl"));
@@ -105,11 +106,14 @@ TEST_CASE("the trained wide toy solves the task with an outlier dimension and un
               << " release " << f.release_after << " kl " << f.release_kl << " qk " << f.qk_energy);
   // Measured over seeds 0-4 (seed 4 in brackets): MSE 0.0001-0.0023 vs baselines 0.136-0.178 (0.0001
   // vs 0.173); tag ratio 6.3-29.3 (29.3); release 0.969-0.997 (0.994); KL 0.004-0.081 (0.008);
-  // best layer-1 catch 0.50-0.99 (0.974); top-1 energy of the retrieving W_QK 0.80-0.94 (0.90).
+  // best single layer-1 head's catch 0.50-0.99 (0.974) - two seeds split the sink over two heads,
+  // each catching a different run of tokens - and per token over heads 0.948-0.991 (0.974);
+  // top-1 energy of the retrieving W_QK 0.80-0.94 (0.90).
   CHECK(f.mse < 0.05 * f.baseline);
   CHECK(f.tag_ratio > 5);
   CHECK(f.release_after > 0.95);
   CHECK(f.release_kl < 0.1);
   CHECK(f.catch_mass > 0.9);
+  CHECK(f.catch_any > 0.9);
   CHECK(f.qk_energy > 0.7);
 }
