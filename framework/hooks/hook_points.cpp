@@ -1,0 +1,47 @@
+#include "framework/hooks/hook_points.h"
+
+#include <vector>
+
+#include "framework/util/error.h"
+#include "framework/util/strings.h"
+
+namespace sinklab {
+
+std::string hook_name(int layer, const std::string& site) {
+  static const std::map<std::string, std::string> sites{
+      {"resid_pre", "hook_resid_pre"},         {"q", "attn.hook_q"},
+      {"k", "attn.hook_k"},                    {"v", "attn.hook_v"},
+      {"attn_scores", "attn.hook_attn_scores"}, {"pattern", "attn.hook_pattern"},
+      {"z", "attn.hook_z"},                    {"result", "attn.hook_result"},
+      {"attn_out", "hook_attn_out"},           {"resid_mid", "hook_resid_mid"},
+      {"normalized", "ln2.hook_normalized"},   {"mlp_out", "hook_mlp_out"},
+      {"resid_post", "hook_resid_post"}};
+  std::string full = site;
+  if (auto it = sites.find(site); it != sites.end()) full = it->second;
+  bool known = false;
+  std::vector<std::string> names;
+  for (const auto& [short_name, long_name] : sites) {
+    names.push_back(short_name);
+    known = known || long_name == full;
+  }
+  SINKLAB_INPUT_CHECK(known, "unknown hook site '{}'{}; sites: {}", site, did_you_mean(site, names), join(names, ", "));
+  return "blocks." + std::to_string(layer) + "." + full;
+}
+
+HookPoints HookPoints::only(std::set<std::string> names) {
+  HookPoints h(false);
+  h.names_ = std::move(names);
+  return h;
+}
+
+void HookPoints::record(const std::string& name, const at::Tensor& value) {
+  if (wants(name)) cache_[name] = value.detach();
+}
+
+at::Tensor HookPoints::at(const std::string& name) const {
+  auto it = cache_.find(name);
+  SINKLAB_INPUT_CHECK(it != cache_.end(), "hook site '{}' was not recorded (was it requested?)", name);
+  return it->second;
+}
+
+}  // namespace sinklab

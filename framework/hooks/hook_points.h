@@ -1,0 +1,36 @@
+#pragma once
+// Hook sites with TransformerLens names (DESIGN.md, "Hook sites"), and the activation cache a
+// forward pass fills. A forward pass asks `wants(name)` before computing anything only a hook
+// needs (attention probabilities, per-head results), so unrequested sites cost nothing.
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace sinklab {
+
+// "blocks.3.attn.hook_pattern" from (3, "pattern") or (3, "attn.hook_pattern"); per-block short
+// forms as in TransformerLens: resid_pre, q, k, v, attn_scores, pattern, z, result, attn_out,
+// resid_mid, normalized (ln2), mlp_out, resid_post. Unknown sites are an InputError.
+std::string hook_name(int layer, const std::string& site);
+
+class HookPoints {
+ public:
+  static HookPoints none() { return HookPoints(false); }
+  static HookPoints all() { return HookPoints(true); }
+  static HookPoints only(std::set<std::string> names);
+  bool wants(const std::string& name) const { return all_ || names_.count(name) > 0; }
+  // Keeps a detached copy of `value` when `name` is wanted.
+  void record(const std::string& name, const at::Tensor& value);
+  const std::map<std::string, at::Tensor>& cache() const { return cache_; }
+  at::Tensor at(const std::string& name) const;  // InputError when it was not recorded
+
+ private:
+  explicit HookPoints(bool all) : all_(all) {}
+  bool all_;
+  std::set<std::string> names_;
+  std::map<std::string, at::Tensor> cache_;
+};
+
+}  // namespace sinklab

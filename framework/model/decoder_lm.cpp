@@ -1,0 +1,162 @@
+#include "framework/model/decoder_lm.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "framework/io/checkpoint_dir.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+#include "framework/util/strings.h"
+
+namespace sinklab {
+namespace {
+
+at::Tensor take(CheckpointDir& ckpt, const std::string& name, std::vector<std::int64_t> shape, at::ScalarType dtype) {
+  at::Tensor t = ckpt.tensor(name);
+  SINKLAB_INPUT_CHECK(t.sizes().vec() == shape, "{}: tensor '{}' has shape [{}], config.json implies [{}]", ckpt.dir(),
+                      name, fmt::join(t.sizes(), ", "), fmt::join(shape, ", "));
+  return t.to(dtype);
+}
+
+// transformers' RMSNorm: normalise in float32, scale in the input dtype.
+at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
+  auto xf = x.to(at::kFloat);
+  auto normed = xf * at::rsqrt(xf.pow(2).mean(-1, true) + eps);
+  return w * normed.to(x.scalar_type());
+}
+
+// x [B, heads, T, hd]: rotates the first rotary_dim dims (rotate_half convention).
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, std::int64_t rotary_dim) {
+  auto rot = x.narrow(-1, 0, rotary_dim), pass = x.narrow(-1, rotary_dim, x.size(-1) - rotary_dim);
+  auto half = rotary_dim / 2;
+  auto rotated = at::cat({-rot.narrow(-1, half, half), rot.narrow(-1, 0, half)}, -1);
+  return at::cat({rot * cos + rotated * sin, pass}, -1);
+}
+
+}  // namespace
+
+DecoderLM DecoderLM::load(const std::string& dir, at::ScalarType dtype) {
+  DecoderLM m;
+  m.spec_ = ModelSpec::from_config_json((std::filesystem::path(dir) / "config.json").string());
+  const ModelSpec& s = m.spec_;
+  CheckpointDir ckpt(dir);
+  const std::int64_t D = s.hidden_size, I = s.intermediate_size, H = s.num_heads, KV = s.num_kv_heads,
+                     hd = s.head_dim, V = s.vocab_size;
+  m.embed_ = take(ckpt, "model.embed_tokens.weight", {V, D}, dtype);
+  m.final_norm_ = take(ckpt, "model.norm.weight", {D}, dtype);
+  m.lm_head_ = s.tie_word_embeddings && !ckpt.has("lm_head.weight") ? m.embed_
+                                                                     : take(ckpt, "lm_head.weight", {V, D}, dtype);
+  for (std::int64_t l = 0; l < s.num_layers; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    DecoderLayer L;
+    L.attn_norm = take(ckpt, p + "input_layernorm.weight", {D}, dtype);
+    L.mlp_norm = take(ckpt, p + "post_attention_layernorm.weight", {D}, dtype);
+    L.o = take(ckpt, p + "self_attn.o_proj.weight", {D, H * hd}, dtype);
+    L.down = take(ckpt, p + "mlp.down_proj.weight", {D, I}, dtype);
+    if (s.model_type == "phi3") {
+      auto qkv = take(ckpt, p + "self_attn.qkv_proj.weight", {(H + 2 * KV) * hd, D}, dtype);
+      L.q = qkv.narrow(0, 0, H * hd).contiguous();
+      L.k = qkv.narrow(0, H * hd, KV * hd).contiguous();
+      L.v = qkv.narrow(0, (H + KV) * hd, KV * hd).contiguous();
+      auto gate_up = take(ckpt, p + "mlp.gate_up_proj.weight", {2 * I, D}, dtype);
+      L.gate = gate_up.narrow(0, 0, I).contiguous();
+      L.up = gate_up.narrow(0, I, I).contiguous();
+    } else {
+      L.q = take(ckpt, p + "self_attn.q_proj.weight", {H * hd, D}, dtype);
+      L.k = take(ckpt, p + "self_attn.k_proj.weight", {KV * hd, D}, dtype);
+      L.v = take(ckpt, p + "self_attn.v_proj.weight", {KV * hd, D}, dtype);
+      L.gate = take(ckpt, p + "mlp.gate_proj.weight", {I, D}, dtype);
+      L.up = take(ckpt, p + "mlp.up_proj.weight", {I, D}, dtype);
+    }
+    if (s.attention_bias) {
+      L.q_bias = take(ckpt, p + "self_attn.q_proj.bias", {H * hd}, dtype);
+      L.k_bias = take(ckpt, p + "self_attn.k_proj.bias", {KV * hd}, dtype);
+      L.v_bias = take(ckpt, p + "self_attn.v_proj.bias", {KV * hd}, dtype);
+    }
+    m.layers_.push_back(std::move(L));
+  }
+  auto unused = ckpt.unused();
+  if (!unused.empty())
+    log::warn("{}: {} tensors not used by a {} model: {}", dir, unused.size(), s.model_type, join(unused, ", "));
+  return m;
+}
+
+at::Tensor DecoderLM::forward(const at::Tensor& ids) const {
+  HookPoints none = HookPoints::none();
+  return forward(ids, none);
+}
+
+at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks) const {
+  at::NoGradGuard no_grad;
+  const ModelSpec& s = spec_;
+  SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
+  SINKLAB_INPUT_CHECK(ids.numel() == 0 || (ids.min().item<std::int64_t>() >= 0 && ids.max().item<std::int64_t>() < s.vocab_size),
+                      "token ids must lie in [0, {})", s.vocab_size);
+  const std::int64_t B = ids.size(0), T = ids.size(1), H = s.num_heads, KV = s.num_kv_heads, hd = s.head_dim;
+  const auto dtype = embed_.scalar_type();
+  auto opts = embed_.options();
+
+  // Rotary tables [T, rotary_dim], computed in float32 as transformers does.
+  const std::int64_t rd = s.rotary_dim();
+  auto inv_freq = 1.0 / at::pow(s.rope_theta, at::arange(0, rd, 2, at::kFloat) / double(rd));
+  auto freqs = at::outer(at::arange(T, at::kFloat), inv_freq);
+  auto emb = at::cat({freqs, freqs}, -1);
+  auto cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
+
+  auto q_pos = at::arange(T, ids.options()).unsqueeze(1), k_pos = at::arange(T, ids.options()).unsqueeze(0);
+  auto blocked = k_pos.gt(q_pos);  // [T, T] future keys
+  if (s.sliding_window) blocked = blocked | (q_pos - k_pos).ge(*s.sliding_window);
+
+  at::Tensor h = embed_.index_select(0, ids.reshape({-1})).view({B, T, s.hidden_size});  // [B, T, D]
+  hooks.record("hook_embed", h);
+  for (std::int64_t l = 0; l < s.num_layers; ++l) {
+    const DecoderLayer& L = layers_[l];
+    auto name = [&](const char* site) { return hook_name(int(l), site); };
+    hooks.record(name("resid_pre"), h);
+    auto x = rms_norm(h, L.attn_norm, s.rms_norm_eps);
+    auto proj = [&](const at::Tensor& w, const at::Tensor& b, std::int64_t heads) {  // -> [B, heads, T, hd]
+      auto y = b.defined() ? at::addmm(b, x.reshape({B * T, -1}), w.t()) : at::matmul(x.reshape({B * T, -1}), w.t());
+      return y.view({B, T, heads, hd}).transpose(1, 2);
+    };
+    auto q = apply_rope(proj(L.q, L.q_bias, H), cos, sin, rd);
+    auto k = apply_rope(proj(L.k, L.k_bias, KV), cos, sin, rd);
+    auto v = proj(L.v, L.v_bias, KV);
+    hooks.record(name("q"), q.transpose(1, 2));
+    hooks.record(name("k"), k.transpose(1, 2));
+    hooks.record(name("v"), v.transpose(1, 2));
+    if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
+      k = k.repeat_interleave(H / KV, 1);
+      v = v.repeat_interleave(H / KV, 1);
+    }
+    auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd));  // [B, H, T, T]
+    scores = scores.masked_fill(blocked, -INFINITY);
+    hooks.record(name("attn_scores"), scores);
+    auto pattern = at::softmax(scores.to(at::kFloat), -1).to(dtype);
+    hooks.record(name("pattern"), pattern);
+    auto z = at::matmul(pattern, v);  // [B, H, T, hd]
+    hooks.record(name("z"), z.transpose(1, 2));
+    if (hooks.wants(name("result"))) {
+      // Each head's contribution through its slice of W_O: [B, T, H, D].
+      auto wo = L.o.view({s.hidden_size, H, hd});
+      hooks.record(name("result"), at::einsum("bhtd,mhd->bthm", {z, wo}));
+    }
+    auto attn_out = at::matmul(z.transpose(1, 2).reshape({B, T, H * hd}), L.o.t());
+    hooks.record(name("attn_out"), attn_out);
+    h = h + attn_out;
+    hooks.record(name("resid_mid"), h);
+    auto x2 = rms_norm(h, L.mlp_norm, s.rms_norm_eps);
+    hooks.record(name("normalized"), x2);
+    auto mlp = at::matmul(at::silu(at::matmul(x2, L.gate.t())) * at::matmul(x2, L.up.t()), L.down.t());
+    hooks.record(name("mlp_out"), mlp);
+    h = h + mlp;
+    hooks.record(name("resid_post"), h);
+  }
+  auto final = rms_norm(h, final_norm_, s.rms_norm_eps);
+  hooks.record("ln_final.hook_normalized", final);
+  return at::matmul(final, lm_head_.t()).to(at::kFloat);
+}
+
+}  // namespace sinklab

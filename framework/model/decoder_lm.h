@@ -1,0 +1,44 @@
+#pragma once
+// The decoder-only language models of the llama family (llama, mistral, qwen2, phi3), computed
+// exactly as transformers computes them with eager attention and no weight folding: pre-RMSNorm,
+// rotary attention (partial rotary, grouped-query, optional q/k/v bias, optional sliding window),
+// SiLU-gated MLP. Phi-3's fused qkv_proj and gate_up_proj are split into Q, K, V / gate, up when
+// loading, so every family has the same weights inside.
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/hooks/hook_points.h"
+#include "framework/model/model_spec.h"
+
+namespace sinklab {
+
+struct DecoderLayer {
+  at::Tensor attn_norm;                // [D]
+  at::Tensor q, k, v, o;               // [H*hd, D], [KV*hd, D], [KV*hd, D], [D, H*hd]
+  at::Tensor q_bias, k_bias, v_bias;   // undefined unless spec.attention_bias
+  at::Tensor mlp_norm;                 // [D]
+  at::Tensor gate, up, down;           // [I, D], [I, D], [D, I]
+};
+
+class DecoderLM {
+ public:
+  // Loads `<dir>/config.json` and the safetensors weights, converted to `dtype`; checks every
+  // shape and warns about tensors it does not use.
+  static DecoderLM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
+  const ModelSpec& spec() const { return spec_; }
+
+  // ids [B, T] int64 (no padding yet) -> logits [B, T, vocab] float32. Hook sites requested in
+  // `hooks` are recorded: blocks.{l}.hook_resid_pre ... (see hooks/hook_points.h), hook_embed,
+  // ln_final.hook_normalized.
+  at::Tensor forward(const at::Tensor& ids, HookPoints& hooks) const;
+  at::Tensor forward(const at::Tensor& ids) const;
+
+ private:
+  ModelSpec spec_;
+  at::Tensor embed_, final_norm_, lm_head_;  // [V, D], [D], [V, D]
+  std::vector<DecoderLayer> layers_;
+};
+
+}  // namespace sinklab
