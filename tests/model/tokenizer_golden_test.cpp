@@ -1,0 +1,85 @@
+// Tokenizers against HuggingFace tokenizers: 330 strings each (prose, code, whitespace runs,
+// unicode, emoji, control characters) for Llama 3, GPT-2 and tiny-phi3.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/util/error.h"
+#include "tests/support/shared_dir.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+
+namespace {
+
+void check_golden(const Tokenizer& tok, const std::string& golden_path) {
+  std::ifstream in(golden_path);
+  std::string line;
+  int lines = 0, bad_ids = 0, bad_plain = 0, bad_decode = 0;
+  while (std::getline(in, line)) {
+    auto g = nlohmann::json::parse(line);
+    const std::string text = g["text"];
+    ++lines;
+    if (tok.encode(text, true) != g["ids"].get<std::vector<std::int64_t>>()) {
+      if (++bad_ids <= 3) UNSCOPED_INFO("ids differ for " << nlohmann::json(text).dump());
+    }
+    bad_plain += tok.encode(text, false) != g["ids_no_special"].get<std::vector<std::int64_t>>();
+    // The goldens decode the ids without the template's tokens, keeping special tokens that the
+    // text itself contained (decode(ids_no_special, skip_special_tokens=False)).
+    const std::string decoded = tok.decode(g["ids_no_special"].get<std::vector<std::int64_t>>(), false);
+    if (decoded != g["decoded"].get<std::string>()) {
+      if (++bad_decode <= 3)
+        WARN("decode differs: got " << nlohmann::json(decoded).dump() << " want " << g["decoded"].dump());
+    }
+  }
+  INFO(golden_path << ": " << lines << " strings");
+  CHECK(lines == 330);
+  CHECK(bad_ids == 0);
+  CHECK(bad_plain == 0);
+  CHECK(bad_decode == 0);
+}
+
+std::string gunzip(const std::string& gz, const test::TempDir& dir) {
+  std::string out = dir / "tokenizer.json";
+  REQUIRE(std::system(("gzip -dc '" + gz + "' > '" + out + "'").c_str()) == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("tokenizers match HuggingFace on every golden string", "[tokenizer][parity]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    WARN("skipped: ../shared not found (set SINKLAB_SHARED)");
+    return;
+  }
+  const std::string g = *shared + "/golden/tokenizers/";
+  SECTION("tiny-phi3: SentencePiece-style BPE with byte fallback") {
+    check_golden(Tokenizer::from_file(*shared + "/models/tiny-phi3/tokenizer.json"), g + "tinyphi3_golden.jsonl");
+  }
+  SECTION("GPT-2: byte-level BPE") {
+    test::TempDir dir;
+    check_golden(Tokenizer::from_file(gunzip(g + "gpt2_tokenizer.json.gz", dir)), g + "gpt2_golden.jsonl");
+  }
+  SECTION("Llama 3: regex split + byte-level BPE, 256 added tokens") {
+    test::TempDir dir;
+    check_golden(Tokenizer::from_file(gunzip(g + "llama3_tokenizer.json.gz", dir)), g + "llama3_golden.jsonl");
+  }
+}
+
+TEST_CASE("malformed tokenizer.json and invalid UTF-8 are clear input errors", "[tokenizer][bad-input]") {
+  test::TempDir dir;
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("a.json", "{\"model\": ")), Catch::Contains("not valid JSON"));
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("b.json", "{\"model\": {\"type\": \"WordPiece\"}}")),
+                    Catch::Contains("WordPiece") && Catch::Contains("not supported"));
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("c.json", "{\"model\": {\"type\": \"BPE\"}}")),
+                    Catch::Contains("malformed tokenizer.json"));
+  auto ok = Tokenizer::from_file(dir.write(
+      "d.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})"));
+  CHECK(ok.encode("abab") == std::vector<std::int64_t>{2, 2});
+  CHECK(ok.decode({2, 1}) == "abb");
+  CHECK_THROWS_WITH(ok.encode("a\xff"), Catch::Contains("not valid UTF-8"));
+  CHECK_THROWS_WITH(ok.decode({7}), Catch::Contains("outside the vocabulary"));
+}
