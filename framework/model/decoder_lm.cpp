@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "framework/io/checkpoint_dir.h"
 #include "framework/util/error.h"
@@ -89,7 +90,25 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids) const {
   return forward(ids, none);
 }
 
-at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks) const {
+std::vector<std::int64_t> DecoderLM::generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
+                                                     std::int64_t stop_id) const {
+  SINKLAB_INPUT_CHECK(!prompt.empty(), "generation needs a non-empty prompt");
+  std::vector<std::int64_t> out = prompt;
+  KvCache cache;
+  HookPoints none = HookPoints::none();
+  at::Tensor next = at::tensor(prompt, at::kLong).unsqueeze(0);
+  for (int step = 0; step < max_new; ++step) {
+    auto logits = forward(next, none, &cache);  // [1, t, V]
+    std::int64_t id = logits[0][logits.size(1) - 1].argmax().item<std::int64_t>();
+    out.push_back(id);
+    if (id == stop_id) break;
+    next = at::tensor({id}, at::kLong).unsqueeze(0);
+  }
+  return out;
+}
+
+at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache,
+                              const at::Tensor& attention_mask) const {
   at::NoGradGuard no_grad;
   const ModelSpec& s = spec_;
   SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
@@ -99,16 +118,28 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks) const {
   const auto dtype = embed_.scalar_type();
   auto opts = embed_.options();
 
-  // Rotary tables [T, rotary_dim], computed in float32 as transformers does.
+  const std::int64_t past = cache ? cache->length() : 0, total = past + T;
+  at::Tensor mask = attention_mask.defined() ? attention_mask.to(at::kLong) : at::ones({B, total}, ids.options());
+  SINKLAB_INPUT_CHECK(mask.dim() == 2 && mask.size(0) == B && mask.size(1) == total,
+                      "attention_mask must be [batch, cached + new] = [{}, {}]", B, total);
+  // Positions count real tokens, so left padding does not shift them (transformers' generate).
+  at::Tensor positions = attention_mask.defined() ? (mask.cumsum(1) - 1).clamp_min(0) : at::arange(total, ids.options()).expand({B, total});
+  at::Tensor q_positions = positions.narrow(1, past, T);  // [B, T]
+
+  // Rotary tables [B, 1, T, rotary_dim], computed in float32 as transformers does.
   const std::int64_t rd = s.rotary_dim();
   auto inv_freq = 1.0 / at::pow(s.rope_theta, at::arange(0, rd, 2, at::kFloat) / double(rd));
-  auto freqs = at::outer(at::arange(T, at::kFloat), inv_freq);
-  auto emb = at::cat({freqs, freqs}, -1);
+  auto freqs = q_positions.to(at::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, rd/2]
+  auto emb = at::cat({freqs, freqs}, -1).unsqueeze(1);
   auto cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
 
-  auto q_pos = at::arange(T, ids.options()).unsqueeze(1), k_pos = at::arange(T, ids.options()).unsqueeze(0);
-  auto blocked = k_pos.gt(q_pos);  // [T, T] future keys
-  if (s.sliding_window) blocked = blocked | (q_pos - k_pos).ge(*s.sliding_window);
+  // blocked [B, 1, T, total]: future keys, padded keys, keys beyond the sliding window.
+  auto q_idx = at::arange(past, total, ids.options()).view({1, 1, T, 1});
+  auto k_idx = at::arange(total, ids.options()).view({1, 1, 1, total});
+  auto blocked = k_idx.gt(q_idx) | mask.eq(0).view({B, 1, 1, total});
+  if (s.sliding_window) blocked = blocked | (q_idx - k_idx).ge(*s.sliding_window);
+  const double lowest = -std::numeric_limits<float>::max();  // as transformers: no NaN for all-masked rows
+  if (cache && cache->k.empty()) cache->k.resize(std::size_t(s.num_layers)), cache->v.resize(std::size_t(s.num_layers));
 
   at::Tensor h = embed_.index_select(0, ids.reshape({-1})).view({B, T, s.hidden_size});  // [B, T, D]
   hooks.record("hook_embed", h);
@@ -127,12 +158,20 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks) const {
     hooks.record(name("q"), q.transpose(1, 2));
     hooks.record(name("k"), k.transpose(1, 2));
     hooks.record(name("v"), v.transpose(1, 2));
+    if (cache) {
+      auto& ck = cache->k[std::size_t(l)];
+      auto& cv = cache->v[std::size_t(l)];
+      ck = ck.defined() ? at::cat({ck, k}, 2) : k;
+      cv = cv.defined() ? at::cat({cv, v}, 2) : v;
+      k = ck;
+      v = cv;
+    }
     if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
       k = k.repeat_interleave(H / KV, 1);
       v = v.repeat_interleave(H / KV, 1);
     }
     auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd));  // [B, H, T, T]
-    scores = scores.masked_fill(blocked, -INFINITY);
+    scores = scores.masked_fill(blocked, lowest);
     hooks.record(name("attn_scores"), scores);
     auto pattern = at::softmax(scores.to(at::kFloat), -1).to(dtype);
     hooks.record(name("pattern"), pattern);

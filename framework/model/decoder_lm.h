@@ -22,6 +22,12 @@ struct DecoderLayer {
   at::Tensor gate, up, down;           // [I, D], [I, D], [D, I]
 };
 
+// Keys and values of earlier positions, for incremental decoding and shared prompt prefixes.
+struct KvCache {
+  std::vector<at::Tensor> k, v;  // per layer [B, kv_heads, cached, head_dim]; k already rotated
+  std::int64_t length() const { return k.empty() ? 0 : k.front().size(2); }
+};
+
 class DecoderLM {
  public:
   // Loads `<dir>/config.json` and the safetensors weights, converted to `dtype`; checks every
@@ -29,11 +35,19 @@ class DecoderLM {
   static DecoderLM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
   const ModelSpec& spec() const { return spec_; }
 
-  // ids [B, T] int64 (no padding yet) -> logits [B, T, vocab] float32. Hook sites requested in
-  // `hooks` are recorded: blocks.{l}.hook_resid_pre ... (see hooks/hook_points.h), hook_embed,
+  // ids [B, T] int64 -> logits [B, T, vocab] float32. Hook sites requested in `hooks` are
+  // recorded: blocks.{l}.hook_resid_pre ... (see hooks/hook_points.h), hook_embed,
   // ln_final.hook_normalized.
-  at::Tensor forward(const at::Tensor& ids, HookPoints& hooks) const;
+  // `attention_mask` [B, cached + T] (1 = token, 0 = padding) hides padded keys; positions then
+  // count real tokens only (left padding works as in transformers' generate). With `cache`, ids
+  // continue the cached sequence and their keys/values are appended to it.
+  at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
+                     const at::Tensor& attention_mask = at::Tensor()) const;
   at::Tensor forward(const at::Tensor& ids) const;
+  // Greedy decoding with the KV cache: the prompt's ids [T] -> prompt + up to max_new ids,
+  // stopping early at `stop_id` (>= 0).
+  std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
+                                            std::int64_t stop_id = -1) const;
 
  private:
   ModelSpec spec_;
