@@ -19,6 +19,9 @@ commands:
   validate CONFIG [key.path=value ...]
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
+  model info DIR                    a HuggingFace checkpoint's architecture, sizes and files
+  tokenize DIR TEXT                 token ids of TEXT with DIR/tokenizer.json
+  generate DIR --prompt TEXT        greedy continuation of TEXT (--max-new N)
 
   sinklab <command> --help          options of one command
   sinklab --version
@@ -50,8 +53,14 @@ int main(int argc, char** argv) {
     if (cmd == "run") return sinklab::cli::run_command(rest, all);
     if (cmd == "validate") return sinklab::cli::validate_command(rest);
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
+    if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
+    if (cmd == "generate") return sinklab::cli::generate_command(rest);
+    if (cmd == "model") {
+      SINKLAB_INPUT_CHECK(!rest.empty() && rest[0] == "info", "usage: sinklab model info DIR");
+      return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
+    }
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "validate", "inspect"})));
+                                          sinklab::did_you_mean(cmd, {"run", "validate", "inspect", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

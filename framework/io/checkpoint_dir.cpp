@@ -50,6 +50,18 @@ at::Tensor CheckpointDir::tensor(const std::string& name) {
   return shards_.at(it->second)->tensor(name);
 }
 
+const SafetensorInfo& CheckpointDir::info(const std::string& name) const {
+  auto it = where_.find(name);
+  SINKLAB_INPUT_CHECK(it != where_.end(), "checkpoint '{}' has no tensor '{}'", dir_, name);
+  return shards_.at(it->second)->info(name);
+}
+
+std::vector<std::string> CheckpointDir::names() const {
+  std::vector<std::string> out;
+  for (const auto& [n, f] : where_) out.push_back(n);
+  return out;
+}
+
 std::vector<std::string> CheckpointDir::unused() const {
   std::vector<std::string> out;
   for (const auto& [n, f] : where_)

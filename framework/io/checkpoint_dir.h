@@ -21,6 +21,8 @@ class CheckpointDir {
   bool has(const std::string& name) const { return where_.count(name) > 0; }
   // The tensor as stored (dtype of the file); an InputError names the missing tensor.
   at::Tensor tensor(const std::string& name);
+  const SafetensorInfo& info(const std::string& name) const;  // dtype and shape, without reading data
+  std::vector<std::string> names() const;
   std::vector<std::string> unused() const;   // names never asked for
   std::vector<std::string> files() const;    // the shard paths
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "framework/util/system.h"
 #include "framework/util/threads.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/process.h"
@@ -197,4 +198,26 @@ toy_learned:
   CHECK(count_cached(prov) == 5);
   auto inspect = sinklab::test::sinklab({"inspect", run});
   CHECK_THAT(inspect.out, Contains("/toy_learned.tiny.seed3.measure/catch_mass") && Contains("[3, 2, 2]"));
+}
+
+TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
+  const char* env = std::getenv("SINKLAB_SHARED");
+  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
+  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
+    return;
+  }
+  const std::string dir = (shared / "models/tiny-phi3").string();
+  auto info = sinklab::test::sinklab({"model", "info", dir});
+  REQUIRE(info.exit_code == 0);
+  CHECK_THAT(info.out, Contains("(phi3)") && Contains("parameters  9309440") && Contains("model-00002-of-00002.safetensors"));
+  auto tok = sinklab::test::sinklab({"tokenize", dir, "It is a truth"});
+  REQUIRE(tok.exit_code == 0);
+  CHECK_THAT(tok.out, Contains("ids    [1, 660, 437, 362, 3191]"));
+  auto gen = sinklab::test::sinklab({"generate", dir, "--prompt", "It is a truth", "--max-new", "8", "--threads", "1"});
+  REQUIRE(gen.exit_code == 0);
+  CHECK(gen.out.rfind("It is a truth", 0) == 0);
+  CHECK(gen.out.size() > std::string("It is a truth\n").size());
+  CHECK(sinklab::test::sinklab({"model", "info", "/nonexistent"}).exit_code == 2);
+  CHECK(sinklab::test::sinklab({"generate", dir, "--prompt", "x", "--dtype", "float16"}).exit_code == 2);
 }
