@@ -18,9 +18,14 @@ class BpeModel {
   const std::unordered_map<std::string, std::int64_t>& vocab() const { return vocab_; }
 
  private:
-  std::vector<std::string> merge(const std::string& word) const;
+  // The word's symbols after all merges: vocabulary ids, or -1 with the text kept in `unknown`.
+  std::vector<std::int64_t> merge(const std::string& word, std::vector<std::string>& unknown) const;
   std::unordered_map<std::string, std::int64_t> vocab_;
-  std::unordered_map<std::string, int> ranks_;  // "left\x01right" -> rank
+  struct Merge {
+    int rank;
+    std::int64_t merged;  // id of the merged symbol
+  };
+  std::unordered_map<std::uint64_t, Merge> merges_;  // (left id << 32 | right id) -> merge
   bool byte_fallback_, ignore_merges_, fuse_unk_;
   std::string unk_token_;
   mutable std::unordered_map<std::string, std::vector<std::int64_t>> cache_;  // word -> ids

@@ -32,10 +32,18 @@ std::vector<json> flatten(const json& j, const char* list_key) {
   return {j};
 }
 
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+// Builds a new string: replacing in place would move the tail once per match (quadratic).
+std::string replace_all(const std::string& s, const std::string& from, const std::string& to) {
   if (from.empty()) return s;
-  for (std::size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
-  return s;
+  std::string out;
+  out.reserve(s.size());
+  std::size_t pos = 0;
+  for (std::size_t hit; (hit = s.find(from, pos)) != std::string::npos; pos = hit + from.size()) {
+    out.append(s, pos, hit - pos);
+    out += to;
+  }
+  out.append(s, pos, std::string::npos);
+  return out;
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -47,6 +55,7 @@ struct Tokenizer::Impl {
   std::unique_ptr<BpeModel> bpe;
   std::vector<std::string> id_to_token;
   std::vector<AddedToken> added;         // longest first
+  bool added_first_byte[256] = {};       // fast rejection: can an added token start with this byte?
   std::vector<json> normalizers, pretokenizers, decoders;
   std::vector<std::unique_ptr<RegexSplitter>> splitters;  // one per Split / regex ByteLevel step
   json post_processor;
@@ -88,7 +97,8 @@ struct Tokenizer::Impl {
     std::string pending;
     for (std::size_t i = 0; i < text.size();) {
       const AddedToken* hit = nullptr;
-      for (const auto& a : added)
+      if (added_first_byte[static_cast<unsigned char>(text[i])])
+        for (const auto& a : added)
         if (text.compare(i, a.content.size(), a.content) == 0) {
           hit = &a;
           break;
@@ -150,6 +160,8 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
       m.added.push_back(tok);
     }
     std::sort(m.added.begin(), m.added.end(), [](auto& a, auto& b) { return a.content.size() > b.content.size(); });
+    for (const auto& a : m.added)
+      if (!a.content.empty()) m.added_first_byte[static_cast<unsigned char>(a.content[0])] = true;
     std::int64_t max_id = -1;
     for (const auto& [tok, id] : vocab) max_id = std::max(max_id, id);
     m.id_to_token.resize(std::size_t(max_id + 1));
