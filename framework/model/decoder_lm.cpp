@@ -107,10 +107,13 @@ std::vector<std::int64_t> DecoderLM::generate_greedy(const std::vector<std::int6
   return out;
 }
 
-at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache,
-                              const at::Tensor& attention_mask) const {
+at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
+                              const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;
   const ModelSpec& s = spec_;
+  // Everything is computed where the weights are (CPU, or CUDA after to()).
+  const at::Tensor ids = input_ids.to(embed_.device());
+  const at::Tensor attention_mask = attention_mask_in.defined() ? attention_mask_in.to(embed_.device()) : at::Tensor();
   SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
   SINKLAB_INPUT_CHECK(ids.numel() == 0 || (ids.min().item<std::int64_t>() >= 0 && ids.max().item<std::int64_t>() < s.vocab_size),
                       "token ids must lie in [0, {})", s.vocab_size);
@@ -118,28 +121,15 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks, KvCache*
   const auto dtype = embed_.scalar_type();
   auto opts = embed_.options();
 
-  const std::int64_t past = cache ? cache->length() : 0, total = past + T;
-  at::Tensor mask = attention_mask.defined() ? attention_mask.to(at::kLong) : at::ones({B, total}, ids.options());
-  SINKLAB_INPUT_CHECK(mask.dim() == 2 && mask.size(0) == B && mask.size(1) == total,
-                      "attention_mask must be [batch, cached + new] = [{}, {}]", B, total);
-  // Positions count real tokens, so left padding does not shift them (transformers' generate).
-  at::Tensor positions = attention_mask.defined() ? (mask.cumsum(1) - 1).clamp_min(0) : at::arange(total, ids.options()).expand({B, total});
-  at::Tensor q_positions = positions.narrow(1, past, T);  // [B, T]
+  const std::int64_t past = cache ? cache->length() : 0;
+  AttentionMasking masking = make_attention_masking(ids, past, attention_mask, s.sliding_window);
 
   // Rotary tables [B, 1, T, rotary_dim], computed in float32 as transformers does.
   const std::int64_t rd = s.rotary_dim();
-  auto inv_freq = 1.0 / at::pow(s.rope_theta, at::arange(0, rd, 2, at::kFloat) / double(rd));
-  auto freqs = q_positions.to(at::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, rd/2]
+  auto inv_freq = 1.0 / at::pow(s.rope_theta, at::arange(0, rd, 2, opts.dtype(at::kFloat)) / double(rd));
+  auto freqs = masking.positions.to(at::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, rd/2]
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(1);
   auto cos = emb.cos().to(dtype), sin = emb.sin().to(dtype);
-
-  // blocked [B, 1, T, total]: future keys, padded keys, keys beyond the sliding window.
-  auto q_idx = at::arange(past, total, ids.options()).view({1, 1, T, 1});
-  auto k_idx = at::arange(total, ids.options()).view({1, 1, 1, total});
-  auto blocked = k_idx.gt(q_idx) | mask.eq(0).view({B, 1, 1, total});
-  if (s.sliding_window) blocked = blocked | (q_idx - k_idx).ge(*s.sliding_window);
-  const double lowest = -std::numeric_limits<float>::max();  // as transformers: no NaN for all-masked rows
-  if (cache && cache->k.empty()) cache->k.resize(std::size_t(s.num_layers)), cache->v.resize(std::size_t(s.num_layers));
 
   at::Tensor h = embed_.index_select(0, ids.reshape({-1})).view({B, T, s.hidden_size});  // [B, T, D]
   hooks.record("hook_embed", h);
@@ -158,25 +148,12 @@ at::Tensor DecoderLM::forward(const at::Tensor& ids, HookPoints& hooks, KvCache*
     hooks.record(name("q"), q.transpose(1, 2));
     hooks.record(name("k"), k.transpose(1, 2));
     hooks.record(name("v"), v.transpose(1, 2));
-    if (cache) {
-      auto& ck = cache->k[std::size_t(l)];
-      auto& cv = cache->v[std::size_t(l)];
-      ck = ck.defined() ? at::cat({ck, k}, 2) : k;
-      cv = cv.defined() ? at::cat({cv, v}, 2) : v;
-      k = ck;
-      v = cv;
-    }
+    if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
     if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
       k = k.repeat_interleave(H / KV, 1);
       v = v.repeat_interleave(H / KV, 1);
     }
-    auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd));  // [B, H, T, T]
-    scores = scores.masked_fill(blocked, lowest);
-    hooks.record(name("attn_scores"), scores);
-    auto pattern = at::softmax(scores.to(at::kFloat), -1).to(dtype);
-    hooks.record(name("pattern"), pattern);
-    auto z = at::matmul(pattern, v);  // [B, H, T, hd]
-    hooks.record(name("z"), z.transpose(1, 2));
+    auto z = attend(q, k, v, masking.blocked, hooks, int(l));  // [B, H, T, hd]
     if (hooks.wants(name("result"))) {
       // Each head's contribution through its slice of W_O: [B, T, H, D].
       auto wo = L.o.view({s.hidden_size, H, hd});

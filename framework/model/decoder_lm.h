@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "framework/hooks/hook_points.h"
+#include "framework/model/attention.h"
 #include "framework/model/model_spec.h"
 
 namespace sinklab {
@@ -20,12 +21,6 @@ struct DecoderLayer {
   at::Tensor q_bias, k_bias, v_bias;   // undefined unless spec.attention_bias
   at::Tensor mlp_norm;                 // [D]
   at::Tensor gate, up, down;           // [I, D], [I, D], [D, I]
-};
-
-// Keys and values of earlier positions, for incremental decoding and shared prompt prefixes.
-struct KvCache {
-  std::vector<at::Tensor> k, v;  // per layer [B, kv_heads, cached, head_dim]; k already rotated
-  std::int64_t length() const { return k.empty() ? 0 : k.front().size(2); }
 };
 
 class DecoderLM {
