@@ -10,7 +10,7 @@
 #include <iostream>
 
 #include "framework/io/checkpoint_dir.h"
-#include "framework/model/decoder_lm.h"
+#include "framework/model/language_model.h"
 #include "framework/model/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/system.h"
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     std::uintmax_t weight_bytes = 0;
     for (const auto& f : CheckpointDir(dir).files()) weight_bytes += fs::file_size(f);
     long rss0 = peak_rss_kib();
-    auto model = DecoderLM::load(dir, at::kFloat);
+    auto model_ptr = load_language_model(dir, at::kFloat);
+    auto& model = *model_ptr;
     long rss1 = peak_rss_kib();
     std::cout << fmt::format("checkpoint {} ({} threads)\n", dir, threads);
     std::cout << fmt::format("load: peak RSS +{:.1f} MiB for {:.1f} MiB of weights on disk ({} -> float32: x{:.2f})\n",

@@ -11,7 +11,7 @@
 #include "experiments/cli/options.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/checkpoint_dir.h"
-#include "framework/model/decoder_lm.h"
+#include "framework/model/language_model.h"
 #include "framework/model/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
@@ -95,11 +95,11 @@ int generate_command(const std::vector<std::string>& args) {
   configure_threads(vm["threads"].as<int>());
   const std::string dir = vm["config"].as<std::string>();
   auto tok = Tokenizer::from_file(tokenizer_path(dir));
-  auto model = DecoderLM::load(dir, dtype_name == "bfloat16" ? at::kBFloat16 : at::kFloat);
+  auto model = load_language_model(dir, dtype_name == "bfloat16" ? at::kBFloat16 : at::kFloat);
   auto config = nlohmann::json::parse(read_file((fs::path(dir) / "config.json").string()));
   std::int64_t eos = config.contains("eos_token_id") && config["eos_token_id"].is_number() ? config["eos_token_id"].get<std::int64_t>() : -1;
   auto prompt = tok.encode(vm["prompt"].as<std::string>(), true);
-  auto out = model.generate_greedy(prompt, vm["max-new"].as<int>(), eos);
+  auto out = model->generate_greedy(prompt, vm["max-new"].as<int>(), eos);
   std::cout << tok.decode(out, true) << "\n";
   return 0;
 }

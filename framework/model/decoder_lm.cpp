@@ -85,28 +85,6 @@ DecoderLM DecoderLM::load(const std::string& dir, at::ScalarType dtype) {
   return m;
 }
 
-at::Tensor DecoderLM::forward(const at::Tensor& ids) const {
-  HookPoints none = HookPoints::none();
-  return forward(ids, none);
-}
-
-std::vector<std::int64_t> DecoderLM::generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
-                                                     std::int64_t stop_id) const {
-  SINKLAB_INPUT_CHECK(!prompt.empty(), "generation needs a non-empty prompt");
-  std::vector<std::int64_t> out = prompt;
-  KvCache cache;
-  HookPoints none = HookPoints::none();
-  at::Tensor next = at::tensor(prompt, at::kLong).unsqueeze(0);
-  for (int step = 0; step < max_new; ++step) {
-    auto logits = forward(next, none, &cache);  // [1, t, V]
-    std::int64_t id = logits[0][logits.size(1) - 1].argmax().item<std::int64_t>();
-    out.push_back(id);
-    if (id == stop_id) break;
-    next = at::tensor({id}, at::kLong).unsqueeze(0);
-  }
-  return out;
-}
-
 at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
                               const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;

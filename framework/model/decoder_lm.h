@@ -11,6 +11,7 @@
 
 #include "framework/hooks/hook_points.h"
 #include "framework/model/attention.h"
+#include "framework/model/language_model.h"
 #include "framework/model/model_spec.h"
 
 namespace sinklab {
@@ -23,12 +24,12 @@ struct DecoderLayer {
   at::Tensor gate, up, down;           // [I, D], [I, D], [D, I]
 };
 
-class DecoderLM {
+class DecoderLM : public LanguageModel {
  public:
   // Loads `<dir>/config.json` and the safetensors weights, converted to `dtype`; checks every
   // shape and warns about tensors it does not use.
   static DecoderLM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
-  const ModelSpec& spec() const { return spec_; }
+  const ModelSpec& spec() const override { return spec_; }
 
   // ids [B, T] int64 -> logits [B, T, vocab] float32. Hook sites requested in `hooks` are
   // recorded: blocks.{l}.hook_resid_pre ... (see hooks/hook_points.h), hook_embed,
@@ -37,12 +38,8 @@ class DecoderLM {
   // count real tokens only (left padding works as in transformers' generate). With `cache`, ids
   // continue the cached sequence and their keys/values are appended to it.
   at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
-                     const at::Tensor& attention_mask = at::Tensor()) const;
-  at::Tensor forward(const at::Tensor& ids) const;
-  // Greedy decoding with the KV cache: the prompt's ids [T] -> prompt + up to max_new ids,
-  // stopping early at `stop_id` (>= 0).
-  std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
-                                            std::int64_t stop_id = -1) const;
+                     const at::Tensor& attention_mask = at::Tensor()) const override;
+  using LanguageModel::forward;
 
  private:
   ModelSpec spec_;

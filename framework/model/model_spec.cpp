@@ -9,7 +9,7 @@
 namespace sinklab {
 
 const std::vector<std::string>& ModelSpec::supported_types() {
-  static const std::vector<std::string> types{"llama", "mistral", "qwen2", "phi3"};
+  static const std::vector<std::string> types{"llama", "mistral", "qwen2", "phi3", "gpt2"};
   return types;
 }
 
@@ -31,6 +31,21 @@ ModelSpec ModelSpec::from_config_json(const std::string& path) {
     SINKLAB_INPUT_CHECK(std::find(types.begin(), types.end(), s.model_type) != types.end(),
                         "'{}': model_type '{}' is not supported; supported: {}", path, s.model_type, join(types, ", "));
     s.vocab_size = need("vocab_size").get<std::int64_t>();
+    if (s.model_type == "gpt2") {
+      // GPT-2 names its sizes differently and has learned positions, LayerNorm and GELU.
+      s.hidden_size = need("n_embd").get<std::int64_t>();
+      s.num_layers = need("n_layer").get<std::int64_t>();
+      s.num_heads = s.num_kv_heads = need("n_head").get<std::int64_t>();
+      s.head_dim = s.hidden_size / s.num_heads;
+      s.intermediate_size = j.contains("n_inner") && !j["n_inner"].is_null() ? j["n_inner"].get<std::int64_t>() : 4 * s.hidden_size;
+      s.max_positions = need("n_positions").get<std::int64_t>();
+      s.rms_norm_eps = j.value("layer_norm_epsilon", 1e-5);
+      s.hidden_act = j.value("activation_function", std::string("gelu_new"));
+      s.tie_word_embeddings = j.value("tie_word_embeddings", true);
+      SINKLAB_INPUT_CHECK(s.hidden_act == "gelu_new", "'{}': activation_function '{}' is not supported (gelu_new)",
+                          path, s.hidden_act);
+      return s;
+    }
     s.hidden_size = need("hidden_size").get<std::int64_t>();
     s.intermediate_size = need("intermediate_size").get<std::int64_t>();
     s.num_layers = need("num_hidden_layers").get<std::int64_t>();

@@ -9,7 +9,7 @@
 namespace sinklab {
 
 struct ModelSpec {
-  std::string model_type;  // llama | mistral | qwen2 | phi3
+  std::string model_type;  // llama | mistral | qwen2 | phi3 | gpt2
   std::int64_t vocab_size = 0, hidden_size = 0, intermediate_size = 0;
   std::int64_t num_layers = 0, num_heads = 0, num_kv_heads = 0, head_dim = 0;
   double rms_norm_eps = 1e-6;
@@ -19,6 +19,7 @@ struct ModelSpec {
   bool attention_bias = false;  // qwen2: q/k/v projections have biases
   std::string hidden_act = "silu";
   std::optional<std::int64_t> sliding_window;
+  std::int64_t max_positions = 0;  // gpt2: rows of the learned position table
 
   // Reads and checks `<dir>/config.json`; an unknown model_type lists the supported ones.
   static ModelSpec from_config_json(const std::string& path);

@@ -1,0 +1,108 @@
+#include "framework/model/gpt2_lm.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <filesystem>
+
+#include "framework/io/checkpoint_dir.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+#include "framework/util/strings.h"
+
+namespace sinklab {
+namespace {
+
+at::Tensor take(CheckpointDir& ckpt, const std::string& name, std::vector<std::int64_t> shape, at::ScalarType dtype) {
+  // Older GPT-2 checkpoints have no "transformer." prefix.
+  std::string stored = ckpt.has(name) ? name : name.substr(std::string("transformer.").size());
+  at::Tensor t = ckpt.tensor(stored);
+  SINKLAB_INPUT_CHECK(t.sizes().vec() == shape, "{}: tensor '{}' has shape [{}], config.json implies [{}]", ckpt.dir(),
+                      stored, fmt::join(t.sizes(), ", "), fmt::join(shape, ", "));
+  return t.to(dtype);
+}
+
+}  // namespace
+
+Gpt2LM Gpt2LM::load(const std::string& dir, at::ScalarType dtype) {
+  Gpt2LM m;
+  m.spec_ = ModelSpec::from_config_json((std::filesystem::path(dir) / "config.json").string());
+  const ModelSpec& s = m.spec_;
+  SINKLAB_INPUT_CHECK(s.model_type == "gpt2", "{}: not a gpt2 checkpoint", dir);
+  CheckpointDir ckpt(dir);
+  const std::int64_t D = s.hidden_size, I = s.intermediate_size;
+  m.wte_ = take(ckpt, "transformer.wte.weight", {s.vocab_size, D}, dtype);
+  m.wpe_ = take(ckpt, "transformer.wpe.weight", {s.max_positions, D}, dtype);
+  m.lnf_w_ = take(ckpt, "transformer.ln_f.weight", {D}, dtype);
+  m.lnf_b_ = take(ckpt, "transformer.ln_f.bias", {D}, dtype);
+  for (std::int64_t l = 0; l < s.num_layers; ++l) {
+    const std::string p = "transformer.h." + std::to_string(l) + ".";
+    Block b;
+    b.ln1_w = take(ckpt, p + "ln_1.weight", {D}, dtype);
+    b.ln1_b = take(ckpt, p + "ln_1.bias", {D}, dtype);
+    b.attn_w = take(ckpt, p + "attn.c_attn.weight", {D, 3 * D}, dtype);
+    b.attn_b = take(ckpt, p + "attn.c_attn.bias", {3 * D}, dtype);
+    b.proj_w = take(ckpt, p + "attn.c_proj.weight", {D, D}, dtype);
+    b.proj_b = take(ckpt, p + "attn.c_proj.bias", {D}, dtype);
+    b.ln2_w = take(ckpt, p + "ln_2.weight", {D}, dtype);
+    b.ln2_b = take(ckpt, p + "ln_2.bias", {D}, dtype);
+    b.fc_w = take(ckpt, p + "mlp.c_fc.weight", {D, I}, dtype);
+    b.fc_b = take(ckpt, p + "mlp.c_fc.bias", {I}, dtype);
+    b.out_w = take(ckpt, p + "mlp.c_proj.weight", {I, D}, dtype);
+    b.out_b = take(ckpt, p + "mlp.c_proj.bias", {D}, dtype);
+    m.blocks_.push_back(std::move(b));
+  }
+  std::vector<std::string> unused;
+  for (const auto& n : ckpt.unused())  // the causal-mask buffers some checkpoints carry are not weights
+    if (n.find("attn.bias") == std::string::npos && n.find("attn.masked_bias") == std::string::npos && n != "lm_head.weight")
+      unused.push_back(n);
+  if (!unused.empty()) log::warn("{}: {} tensors not used by a gpt2 model: {}", dir, unused.size(), join(unused, ", "));
+  return m;
+}
+
+at::Tensor Gpt2LM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
+                           const at::Tensor& attention_mask_in) const {
+  at::NoGradGuard no_grad;
+  const ModelSpec& s = spec_;
+  const at::Tensor ids = input_ids.to(wte_.device());
+  const at::Tensor attention_mask = attention_mask_in.defined() ? attention_mask_in.to(wte_.device()) : at::Tensor();
+  SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
+  const std::int64_t B = ids.size(0), T = ids.size(1), D = s.hidden_size, H = s.num_heads, hd = s.head_dim;
+  const std::int64_t past = cache ? cache->length() : 0;
+  SINKLAB_INPUT_CHECK(past + T <= s.max_positions, "gpt2 takes at most {} positions, got {}", s.max_positions, past + T);
+  AttentionMasking masking = make_attention_masking(ids, past, attention_mask, std::nullopt);
+
+  at::Tensor h = wte_.index_select(0, ids.reshape({-1})).view({B, T, D}) +
+                 wpe_.index_select(0, masking.positions.reshape({-1})).view({B, T, D});
+  hooks.record("hook_embed", h);
+  for (std::int64_t l = 0; l < s.num_layers; ++l) {
+    const Block& b = blocks_[std::size_t(l)];
+    auto name = [&](const char* site) { return hook_name(int(l), site); };
+    hooks.record(name("resid_pre"), h);
+    auto x = at::layer_norm(h, {D}, b.ln1_w, b.ln1_b, s.rms_norm_eps);
+    auto qkv = at::addmm(b.attn_b, x.reshape({B * T, D}), b.attn_w).view({B, T, 3, H, hd});
+    auto q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2), v = qkv.select(2, 2).transpose(1, 2);
+    hooks.record(name("q"), q.transpose(1, 2));
+    hooks.record(name("k"), k.transpose(1, 2));
+    hooks.record(name("v"), v.transpose(1, 2));
+    if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
+    auto z = attend(q, k, v, masking.blocked, hooks, int(l));  // [B, H, T, hd]
+    if (hooks.wants(name("result")))
+      hooks.record(name("result"), at::einsum("bhtd,hdm->bthm", {z, b.proj_w.view({H, hd, D})}));
+    auto attn_out = at::addmm(b.proj_b, z.transpose(1, 2).reshape({B * T, D}), b.proj_w).view({B, T, D});
+    hooks.record(name("attn_out"), attn_out);
+    h = h + attn_out;
+    hooks.record(name("resid_mid"), h);
+    auto x2 = at::layer_norm(h, {D}, b.ln2_w, b.ln2_b, s.rms_norm_eps);
+    hooks.record(name("normalized"), x2);
+    auto mlp = at::matmul(at::gelu(at::matmul(x2, b.fc_w) + b.fc_b, "tanh"), b.out_w) + b.out_b;
+    hooks.record(name("mlp_out"), mlp);
+    h = h + mlp;
+    hooks.record(name("resid_post"), h);
+  }
+  auto final = at::layer_norm(h, {D}, lnf_w_, lnf_b_, s.rms_norm_eps);
+  hooks.record("ln_final.hook_normalized", final);
+  return at::matmul(final, wte_.t()).to(at::kFloat);
+}
+
+}  // namespace sinklab

@@ -1,0 +1,32 @@
+#pragma once
+// GPT-2 (transformers' GPT2LMHeadModel): learned positions, pre-LayerNorm blocks, fused c_attn
+// in Conv1D layout ([in, out], y = x W + b), GELU (tanh) MLP, lm_head tied to the token
+// embedding. Same hook sites as the llama family.
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/model/language_model.h"
+
+namespace sinklab {
+
+class Gpt2LM : public LanguageModel {
+ public:
+  static Gpt2LM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
+  const ModelSpec& spec() const override { return spec_; }
+  at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
+                     const at::Tensor& attention_mask = at::Tensor()) const override;
+  using LanguageModel::forward;
+
+ private:
+  struct Block {
+    at::Tensor ln1_w, ln1_b, attn_w, attn_b, proj_w, proj_b;  // attn_w [D, 3D], proj_w [D, D] (Conv1D)
+    at::Tensor ln2_w, ln2_b, fc_w, fc_b, out_w, out_b;        // fc_w [D, I], out_w [I, D]
+  };
+  ModelSpec spec_;
+  at::Tensor wte_, wpe_, lnf_w_, lnf_b_;  // [V, D], [P, D], [D], [D]
+  std::vector<Block> blocks_;
+};
+
+}  // namespace sinklab

@@ -1,0 +1,33 @@
+#pragma once
+// A causal language model loaded from a HuggingFace checkpoint directory, whatever its family,
+// and the registry that picks the family from config.json's model_type.
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "framework/hooks/hook_points.h"
+#include "framework/model/attention.h"
+#include "framework/model/model_spec.h"
+
+namespace sinklab {
+
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  virtual const ModelSpec& spec() const = 0;
+  // ids [B, T] int64 -> logits [B, T, vocab] float32; records the hook sites `hooks` asks for.
+  // `attention_mask` [B, cached + T] (1 = token, 0 = padding); `cache` continues a sequence.
+  virtual at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
+                             const at::Tensor& attention_mask = at::Tensor()) const = 0;
+  at::Tensor forward(const at::Tensor& ids) const;
+  // Greedy decoding with the KV cache: prompt ids -> prompt + up to max_new ids (stops at stop_id).
+  std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
+                                            std::int64_t stop_id = -1) const;
+};
+
+// Loads `dir` with the family its config.json names (llama, mistral, qwen2, phi3, gpt2).
+std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype = at::kFloat);
+
+}  // namespace sinklab
