@@ -82,7 +82,8 @@ int generate_command(const std::vector<std::string>& args) {
   po::options_description desc("sinklab generate options");
   desc.add_options()("prompt,p", po::value<std::string>(), "the prompt text")(
       "max-new,n", po::value<int>()->default_value(32), "tokens to generate at most")(
-      "dtype", po::value<std::string>()->default_value("float32"), "compute dtype: float32 or bfloat16 (CPU)")(
+      "dtype", po::value<std::string>()->default_value("float32"), "compute dtype: float32, bfloat16, float16 (CUDA only)")(
+      "device", po::value<std::string>()->default_value("auto"), "cpu | cuda | cuda:N | auto")(
       "threads", po::value<int>()->default_value(0), "CPU threads (0 = all)");
   po::variables_map vm;
   const std::string usage = "usage: sinklab generate DIR --prompt TEXT [--max-new N]\n\nGreedy decoding with the KV "
@@ -90,12 +91,14 @@ int generate_command(const std::vector<std::string>& args) {
   if (!parse_command(args, desc, usage, vm)) return 0;
   SINKLAB_INPUT_CHECK(vm.count("prompt"), "--prompt is required");
   const std::string dtype_name = vm["dtype"].as<std::string>();
-  SINKLAB_INPUT_CHECK(dtype_name == "float32" || dtype_name == "bfloat16",
-                      "--dtype {}: use float32 or bfloat16 (float16 matmul is not available on CPU)", dtype_name);
+  SINKLAB_INPUT_CHECK(dtype_name == "float32" || dtype_name == "bfloat16" || dtype_name == "float16",
+                      "--dtype {}: use float32, bfloat16 or float16", dtype_name);
+  const c10::Device device = resolve_device(vm["device"].as<std::string>());
+  const at::ScalarType dtype = dtype_name == "bfloat16" ? at::kBFloat16 : dtype_name == "float16" ? at::kHalf : at::kFloat;
   configure_threads(vm["threads"].as<int>());
   const std::string dir = vm["config"].as<std::string>();
   auto tok = Tokenizer::from_file(tokenizer_path(dir));
-  auto model = load_language_model(dir, dtype_name == "bfloat16" ? at::kBFloat16 : at::kFloat);
+  auto model = load_language_model(dir, dtype, device);
   auto config = nlohmann::json::parse(read_file((fs::path(dir) / "config.json").string()));
   std::int64_t eos = config.contains("eos_token_id") && config["eos_token_id"].is_number() ? config["eos_token_id"].get<std::int64_t>() : -1;
   auto prompt = tok.encode(vm["prompt"].as<std::string>(), true);

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <set>
+#include <vector>
 #include <string>
 
 namespace sinklab {
@@ -20,9 +21,12 @@ class HookPoints {
   static HookPoints none() { return HookPoints(false); }
   static HookPoints all() { return HookPoints(true); }
   static HookPoints only(std::set<std::string> names);
+  // Keep only these heads of a per-head site (pattern, attn_scores, q, k, v, z, result).
+  void select_heads(const std::string& name, std::vector<std::int64_t> heads);
   bool wants(const std::string& name) const { return all_ || names_.count(name) > 0; }
-  // Keeps a detached copy of `value` when `name` is wanted.
-  void record(const std::string& name, const at::Tensor& value);
+  // Keeps a detached copy of `value` when `name` is wanted; `head_dim` is the dimension that
+  // indexes heads (-1 for sites without one), for head selection.
+  void record(const std::string& name, const at::Tensor& value, std::int64_t head_dim = -1);
   const std::map<std::string, at::Tensor>& cache() const { return cache_; }
   at::Tensor at(const std::string& name) const;  // InputError when it was not recorded
 
@@ -30,6 +34,7 @@ class HookPoints {
   explicit HookPoints(bool all) : all_(all) {}
   bool all_;
   std::set<std::string> names_;
+  std::map<std::string, std::vector<std::int64_t>> heads_;
   std::map<std::string, at::Tensor> cache_;
 };
 

@@ -38,11 +38,11 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
   auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(q.size(-1)));  // [B, H, T, S]
   // The dtype's lowest value, as transformers: an all-blocked row (left padding) gives no NaN.
   scores = scores.masked_fill(blocked, -std::numeric_limits<float>::max());
-  hooks.record(hook_name(layer, "attn_scores"), scores);
+  hooks.record(hook_name(layer, "attn_scores"), scores, 1);
   auto pattern = at::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
-  hooks.record(hook_name(layer, "pattern"), pattern);
+  hooks.record(hook_name(layer, "pattern"), pattern, 1);
   auto z = at::matmul(pattern, v);
-  hooks.record(hook_name(layer, "z"), z.transpose(1, 2));
+  hooks.record(hook_name(layer, "z"), z.transpose(1, 2), 2);
   return z;
 }
 

@@ -85,6 +85,21 @@ DecoderLM DecoderLM::load(const std::string& dir, at::ScalarType dtype) {
   return m;
 }
 
+void DecoderLM::to(c10::Device device) {
+  auto move = [&](at::Tensor& t) {
+    if (t.defined()) t = t.to(device);
+  };
+  const bool tied = lm_head_.is_same(embed_);
+  move(embed_);
+  move(final_norm_);
+  if (tied) lm_head_ = embed_;
+  else move(lm_head_);
+  for (auto& L : layers_)
+    for (at::Tensor* t : {&L.attn_norm, &L.q, &L.k, &L.v, &L.o, &L.q_bias, &L.k_bias, &L.v_bias, &L.mlp_norm, &L.gate,
+                          &L.up, &L.down})
+      move(*t);
+}
+
 at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
                               const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;
@@ -123,9 +138,9 @@ at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, Kv
     auto q = apply_rope(proj(L.q, L.q_bias, H), cos, sin, rd);
     auto k = apply_rope(proj(L.k, L.k_bias, KV), cos, sin, rd);
     auto v = proj(L.v, L.v_bias, KV);
-    hooks.record(name("q"), q.transpose(1, 2));
-    hooks.record(name("k"), k.transpose(1, 2));
-    hooks.record(name("v"), v.transpose(1, 2));
+    hooks.record(name("q"), q.transpose(1, 2), 2);
+    hooks.record(name("k"), k.transpose(1, 2), 2);
+    hooks.record(name("v"), v.transpose(1, 2), 2);
     if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
     if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
       k = k.repeat_interleave(H / KV, 1);
@@ -135,7 +150,7 @@ at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, Kv
     if (hooks.wants(name("result"))) {
       // Each head's contribution through its slice of W_O: [B, T, H, D].
       auto wo = L.o.view({s.hidden_size, H, hd});
-      hooks.record(name("result"), at::einsum("bhtd,mhd->bthm", {z, wo}));
+      hooks.record(name("result"), at::einsum("bhtd,mhd->bthm", {z, wo}), 2);
     }
     auto attn_out = at::matmul(z.transpose(1, 2).reshape({B, T, H * hd}), L.o.t());
     hooks.record(name("attn_out"), attn_out);

@@ -30,6 +30,7 @@ class DecoderLM : public LanguageModel {
   // shape and warns about tensors it does not use.
   static DecoderLM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
   const ModelSpec& spec() const override { return spec_; }
+  void to(c10::Device device) override;
 
   // ids [B, T] int64 -> logits [B, T, vocab] float32. Hook sites requested in `hooks` are
   // recorded: blocks.{l}.hook_resid_pre ... (see hooks/hook_points.h), hook_embed,

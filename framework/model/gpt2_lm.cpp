@@ -60,6 +60,14 @@ Gpt2LM Gpt2LM::load(const std::string& dir, at::ScalarType dtype) {
   return m;
 }
 
+void Gpt2LM::to(c10::Device device) {
+  for (at::Tensor* t : {&wte_, &wpe_, &lnf_w_, &lnf_b_}) *t = t->to(device);
+  for (auto& b : blocks_)
+    for (at::Tensor* t : {&b.ln1_w, &b.ln1_b, &b.attn_w, &b.attn_b, &b.proj_w, &b.proj_b, &b.ln2_w, &b.ln2_b, &b.fc_w,
+                          &b.fc_b, &b.out_w, &b.out_b})
+      *t = t->to(device);
+}
+
 at::Tensor Gpt2LM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
                            const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;
@@ -82,13 +90,13 @@ at::Tensor Gpt2LM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCac
     auto x = at::layer_norm(h, {D}, b.ln1_w, b.ln1_b, s.rms_norm_eps);
     auto qkv = at::addmm(b.attn_b, x.reshape({B * T, D}), b.attn_w).view({B, T, 3, H, hd});
     auto q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2), v = qkv.select(2, 2).transpose(1, 2);
-    hooks.record(name("q"), q.transpose(1, 2));
-    hooks.record(name("k"), k.transpose(1, 2));
-    hooks.record(name("v"), v.transpose(1, 2));
+    hooks.record(name("q"), q.transpose(1, 2), 2);
+    hooks.record(name("k"), k.transpose(1, 2), 2);
+    hooks.record(name("v"), v.transpose(1, 2), 2);
     if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
     auto z = attend(q, k, v, masking.blocked, hooks, int(l));  // [B, H, T, hd]
     if (hooks.wants(name("result")))
-      hooks.record(name("result"), at::einsum("bhtd,hdm->bthm", {z, b.proj_w.view({H, hd, D})}));
+      hooks.record(name("result"), at::einsum("bhtd,hdm->bthm", {z, b.proj_w.view({H, hd, D})}), 2);
     auto attn_out = at::addmm(b.proj_b, z.transpose(1, 2).reshape({B * T, D}), b.proj_w).view({B, T, D});
     hooks.record(name("attn_out"), attn_out);
     h = h + attn_out;

@@ -15,6 +15,7 @@ class Gpt2LM : public LanguageModel {
  public:
   static Gpt2LM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
   const ModelSpec& spec() const override { return spec_; }
+  void to(c10::Device device) override;
   at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
                      const at::Tensor& attention_mask = at::Tensor()) const override;
   using LanguageModel::forward;

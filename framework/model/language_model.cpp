@@ -32,10 +32,15 @@ std::vector<std::int64_t> LanguageModel::generate_greedy(const std::vector<std::
   return out;
 }
 
-std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype) {
+std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype, c10::Device device) {
   ModelSpec spec = ModelSpec::from_config_json((std::filesystem::path(dir) / "config.json").string());
-  if (spec.model_type == "gpt2") return std::make_unique<Gpt2LM>(Gpt2LM::load(dir, dtype));
-  return std::make_unique<DecoderLM>(DecoderLM::load(dir, dtype));
+  SINKLAB_INPUT_CHECK(device.is_cuda() || (dtype != at::kHalf),
+                      "float16 matmul is not available on the CPU: use float32 or bfloat16 there");
+  std::unique_ptr<LanguageModel> model;
+  if (spec.model_type == "gpt2") model = std::make_unique<Gpt2LM>(Gpt2LM::load(dir, dtype));
+  else model = std::make_unique<DecoderLM>(DecoderLM::load(dir, dtype));
+  if (!device.is_cpu()) model->to(device);
+  return model;
 }
 
 }  // namespace sinklab

@@ -2,6 +2,7 @@
 // A causal language model loaded from a HuggingFace checkpoint directory, whatever its family,
 // and the registry that picks the family from config.json's model_type.
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <memory>
 #include <string>
@@ -17,6 +18,8 @@ class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
   virtual const ModelSpec& spec() const = 0;
+  // Moves every weight to `device` (the forward pass then runs there).
+  virtual void to(c10::Device device) = 0;
   // ids [B, T] int64 -> logits [B, T, vocab] float32; records the hook sites `hooks` asks for.
   // `attention_mask` [B, cached + T] (1 = token, 0 = padding); `cache` continues a sequence.
   virtual at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
@@ -27,7 +30,9 @@ class LanguageModel {
                                             std::int64_t stop_id = -1) const;
 };
 
-// Loads `dir` with the family its config.json names (llama, mistral, qwen2, phi3, gpt2).
-std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype = at::kFloat);
+// Loads `dir` with the family its config.json names (llama, mistral, qwen2, phi3, gpt2), in
+// `dtype`, on `device`.
+std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype = at::kFloat,
+                                                   c10::Device device = c10::Device(c10::DeviceType::CPU));
 
 }  // namespace sinklab

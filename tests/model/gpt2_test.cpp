@@ -88,4 +88,18 @@ TEST_CASE("gpt2 is causal, padding-invariant and its KV cache equals the full fo
   CHECK(at::allclose(hooks.at(hook_name(1, "result")).sum(2) + f.tensor("transformer.h.1.attn.c_proj.bias"),
                      hooks.at(hook_name(1, "attn_out")), 1e-4, 1e-5));
   CHECK(hooks.cache().size() == 3);  // nothing unrequested was kept
+
+  // A probe of heads 1 and 3 keeps exactly those slices.
+  HookPoints probe = HookPoints::only({hook_name(0, "pattern"), hook_name(0, "z")});
+  probe.select_heads(hook_name(0, "pattern"), {1, 3});
+  probe.select_heads(hook_name(0, "z"), {3});
+  HookPoints everything = HookPoints::all();
+  model->forward(ids, probe);
+  model->forward(ids, everything);
+  auto full_pattern = everything.at(hook_name(0, "pattern"));  // [B, H, T, T]
+  CHECK(at::equal(probe.at(hook_name(0, "pattern")), at::stack({full_pattern.select(1, 1), full_pattern.select(1, 3)}, 1)));
+  CHECK(at::equal(probe.at(hook_name(0, "z")), everything.at(hook_name(0, "z")).narrow(2, 3, 1)));
+  probe.select_heads(hook_name(0, "pattern"), {7});
+  CHECK_THROWS_WITH(model->forward(ids, probe), Catch::Contains("asks for head 7"));
+  CHECK_THROWS_WITH(hook_name(0, "patern"), Catch::Contains("did you mean 'pattern'?"));
 }
