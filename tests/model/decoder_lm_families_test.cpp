@@ -141,3 +141,19 @@ TEST_CASE("greedy generation with the cache equals re-running the whole sequence
     CHECK(logits[0][int64_t(t) - 1].argmax().item<int64_t>() == out[t]);
   }
 }
+
+TEST_CASE("a cached prompt prefix can be reused for several continuations", "[model][families]") {
+  test::TempDir dir;
+  auto model = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 9)));
+  auto prefix = random_ids(1, 6, 4), a = random_ids(1, 3, 5), b = random_ids(1, 4, 6);
+  HookPoints none = HookPoints::none();
+  KvCache shared;
+  model.forward(prefix, none, &shared);
+  for (const auto& suffix : {a, b}) {
+    KvCache cache = shared;  // appending builds new tensors, so the shared prefix stays intact
+    auto continued = model.forward(suffix, none, &cache);
+    auto full = model.forward(at::cat({prefix, suffix}, 1)).narrow(1, 6, suffix.size(1));
+    CHECK(at::allclose(continued, full, 1e-4, 1e-5));
+  }
+  CHECK(shared.length() == 6);
+}
