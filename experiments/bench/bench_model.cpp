@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
                                B, T, B * T / plain, B * T / capture, capture / plain);
     }
 
-    auto tok = Tokenizer::from_file(dir + "/tokenizer.json");
+    const std::string tokenizer = argc > 2 ? argv[2] : dir + "/tokenizer.json";
+    auto tok = Tokenizer::from_file(tokenizer);
     std::string text;
     const std::string para =
         "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want "
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
     for (int i = 0; text.size() < (4u << 20); ++i) text += para + std::to_string(i) + " ";
     std::size_t tokens = 0;
     double secs = median_seconds(3, [&] { tokens = tok.encode(text).size(); });
-    std::cout << fmt::format("tokenizer: {:.1f} MB/s ({:.2f} MB -> {} tokens)\n", text.size() / 1e6 / secs,
+    std::cout << fmt::format("tokenizer {}: {:.1f} MB/s ({:.2f} MB -> {} tokens)\n", tokenizer, text.size() / 1e6 / secs,
                              text.size() / 1e6, tokens);
     return 0;
   } catch (const std::exception& e) {

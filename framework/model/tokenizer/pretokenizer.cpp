@@ -35,7 +35,10 @@ std::vector<std::string> RegexSplitter::split(const std::string& text) const {
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(code, nullptr);
   std::size_t pos = 0, last = 0;
   while (pos <= text.size()) {
-    int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, 0, md, nullptr);
+    // The text was validated once by the tokenizer; without NO_UTF_CHECK PCRE2 would re-check
+    // the whole subject on every call (quadratic on long texts).
+    int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), pos, PCRE2_NO_UTF_CHECK, md,
+                         nullptr);
     if (rc < 0) break;
     PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     std::size_t start = ov[0], end = ov[1];
