@@ -22,7 +22,8 @@ const char* source_dir();
 
 // Keeps freed tensor memory in the process heap instead of returning it to the kernel.
 // glibc's defaults unmap every large free, and the next tensor page-faults it back in: on the
-// Theorem 4.1 sweep that was 60% of the run time (19.3 s -> 2.6 s with this set).
+// Theorem 4.1 sweep that was 60% of the run time (19.3 s -> 2.6 s with this set), on a batch-8
+// forward of tiny-phi3 80% (1.1k -> 5.7k tokens/s). Freed memory is reused, not returned.
 void configure_memory_allocator();
 
 }  // namespace sinklab
