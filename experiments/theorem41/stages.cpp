@@ -189,8 +189,7 @@ class ExampleStage : public Stage {
                      at::full({1}, int64_t(e.sep_position - 1), f64.dtype(at::kLong))};
     auto params = AveragingParams2d::theorem41(c_.model.b, c_.model.d, e.s_tag, at::Device(at::kCPU), c_.model.s_num);
     auto fw = averaging_forward(params, b);
-    std::string labels;
-    for (int i = 1; i <= e.length; ++i) labels += (i > 1 ? "," : "") + (i == e.sep_position ? std::string("[SEP]") : "x" + std::to_string(i));
+    const std::string labels = averaging_token_labels(e.length, e.sep_position);
     auto& out = ctx.output();
     out.write("x", x[0], {{"meaning", std::string("the numbers, [T]; 0 at [SEP]")}, {"token_labels", labels}});
     out.write("A1", fw.A1[0], {{"meaning", std::string("layer-1 attention, [query, key]")}, {"s_tag", e.s_tag}});

@@ -93,8 +93,7 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
       m.colorbar_label = "attention";
       m.rows = m.cols = int(A.size(1));
       m.values = vec(A[h]);
-      for (int i = 0; i < m.rows; ++i)
-        for (int j = i + 1; j < m.cols; ++j) m.values[std::size_t(i) * m.cols + j] = NAN;
+      m.causal = true;
       m.row_labels = m.col_labels = labels;
       m.vmin = 0.0;
       m.vmax = 1.0;

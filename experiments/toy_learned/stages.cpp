@@ -207,9 +207,7 @@ class MeasureStage : public Stage {
     AveragingBatch ex{x, at::full({1}, int64_t(example_.length), f64.dtype(at::kLong)),
                       at::full({1}, int64_t(example_.sep_position - 1), f64.dtype(at::kLong))};
     auto trace = final_model.forward(ex);
-    std::string labels;
-    for (int i = 1; i <= example_.length; ++i)
-      labels += (i > 1 ? "," : "") + (i == example_.sep_position ? std::string("[SEP]") : "x" + std::to_string(i));
+    const std::string labels = averaging_token_labels(example_.length, example_.sep_position);
     out.write("example/x", x[0], {{"meaning", std::string("the numbers, [T]; 0 at [SEP]")}, {"token_labels", labels}});
     for (std::size_t l = 0; l < trace.attention.size(); ++l)
       out.write(fmt::format("example/attention_layer{}", l), trace.attention[l][0],

@@ -1,5 +1,7 @@
 #include "framework/io/checkpoint_dir.h"
 
+#include <ATen/ATen.h>
+
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +50,13 @@ at::Tensor CheckpointDir::tensor(const std::string& name) {
   }
   used_.insert(name);
   return shards_.at(it->second)->tensor(name);
+}
+
+at::Tensor CheckpointDir::tensor(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype) {
+  at::Tensor t = tensor(name);
+  SINKLAB_INPUT_CHECK(t.sizes().vec() == shape, "{}: tensor '{}' has shape [{}], config.json implies [{}]", dir_, name,
+                      fmt::join(t.sizes(), ", "), fmt::join(shape, ", "));
+  return t.to(dtype);
 }
 
 const SafetensorInfo& CheckpointDir::info(const std::string& name) const {

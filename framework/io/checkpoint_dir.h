@@ -21,6 +21,8 @@ class CheckpointDir {
   bool has(const std::string& name) const { return where_.count(name) > 0; }
   // The tensor as stored (dtype of the file); an InputError names the missing tensor.
   at::Tensor tensor(const std::string& name);
+  // The tensor converted to `dtype`, after checking it has `shape` (which config.json implies).
+  at::Tensor tensor(const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype);
   const SafetensorInfo& info(const std::string& name) const;  // dtype and shape, without reading data
   std::vector<std::string> names() const;
   std::vector<std::string> unused() const;   // names never asked for

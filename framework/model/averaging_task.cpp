@@ -10,6 +10,13 @@ at::Tensor draw_numbers(const NumberDistribution& dist, at::IntArrayRef size, at
   return at::randn(size, gen, f64) * dist.scale + dist.loc;
 }
 
+std::string averaging_token_labels(int length, int sep_position) {
+  std::string labels;
+  for (int i = 1; i <= length; ++i)
+    labels += (i > 1 ? "," : "") + (i == sep_position ? std::string("[SEP]") : "x" + std::to_string(i));
+  return labels;
+}
+
 AveragingBatch sample_averaging_batch(const AveragingTask& task, std::int64_t count, at::Generator& gen) {
   auto f64 = at::TensorOptions().dtype(at::kDouble);
   auto length = at::randint(task.min_length, task.max_length + 1, {count}, gen, f64.dtype(at::kLong));

@@ -47,5 +47,7 @@ struct AveragingTask {
 // x is 0 at [SEP] and at padding.
 AveragingBatch sample_averaging_batch(const AveragingTask& task, std::int64_t count, at::Generator& gen);
 at::Tensor draw_numbers(const NumberDistribution& dist, at::IntArrayRef size, at::Generator& gen);
+// "x1,x2,...,[SEP],..." for figure axes; `sep_position` is 1-based.
+std::string averaging_token_labels(int length, int sep_position);
 
 }  // namespace sinklab

@@ -15,13 +15,6 @@
 namespace sinklab {
 namespace {
 
-at::Tensor take(CheckpointDir& ckpt, const std::string& name, std::vector<std::int64_t> shape, at::ScalarType dtype) {
-  at::Tensor t = ckpt.tensor(name);
-  SINKLAB_INPUT_CHECK(t.sizes().vec() == shape, "{}: tensor '{}' has shape [{}], config.json implies [{}]", ckpt.dir(),
-                      name, fmt::join(t.sizes(), ", "), fmt::join(shape, ", "));
-  return t.to(dtype);
-}
-
 // transformers' RMSNorm: normalise in float32, scale in the input dtype.
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w, double eps) {
   auto xf = x.to(at::kFloat);
@@ -46,36 +39,36 @@ DecoderLM DecoderLM::load(const std::string& dir, at::ScalarType dtype) {
   CheckpointDir ckpt(dir);
   const std::int64_t D = s.hidden_size, I = s.intermediate_size, H = s.num_heads, KV = s.num_kv_heads,
                      hd = s.head_dim, V = s.vocab_size;
-  m.embed_ = take(ckpt, "model.embed_tokens.weight", {V, D}, dtype);
-  m.final_norm_ = take(ckpt, "model.norm.weight", {D}, dtype);
+  m.embed_ = ckpt.tensor("model.embed_tokens.weight", {V, D}, dtype);
+  m.final_norm_ = ckpt.tensor("model.norm.weight", {D}, dtype);
   m.lm_head_ = s.tie_word_embeddings && !ckpt.has("lm_head.weight") ? m.embed_
-                                                                     : take(ckpt, "lm_head.weight", {V, D}, dtype);
+                                                                     : ckpt.tensor("lm_head.weight", {V, D}, dtype);
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
     DecoderLayer L;
-    L.attn_norm = take(ckpt, p + "input_layernorm.weight", {D}, dtype);
-    L.mlp_norm = take(ckpt, p + "post_attention_layernorm.weight", {D}, dtype);
-    L.o = take(ckpt, p + "self_attn.o_proj.weight", {D, H * hd}, dtype);
-    L.down = take(ckpt, p + "mlp.down_proj.weight", {D, I}, dtype);
+    L.attn_norm = ckpt.tensor(p + "input_layernorm.weight", {D}, dtype);
+    L.mlp_norm = ckpt.tensor(p + "post_attention_layernorm.weight", {D}, dtype);
+    L.o = ckpt.tensor(p + "self_attn.o_proj.weight", {D, H * hd}, dtype);
+    L.down = ckpt.tensor(p + "mlp.down_proj.weight", {D, I}, dtype);
     if (s.model_type == "phi3") {
-      auto qkv = take(ckpt, p + "self_attn.qkv_proj.weight", {(H + 2 * KV) * hd, D}, dtype);
+      auto qkv = ckpt.tensor(p + "self_attn.qkv_proj.weight", {(H + 2 * KV) * hd, D}, dtype);
       L.q = qkv.narrow(0, 0, H * hd).contiguous();
       L.k = qkv.narrow(0, H * hd, KV * hd).contiguous();
       L.v = qkv.narrow(0, (H + KV) * hd, KV * hd).contiguous();
-      auto gate_up = take(ckpt, p + "mlp.gate_up_proj.weight", {2 * I, D}, dtype);
+      auto gate_up = ckpt.tensor(p + "mlp.gate_up_proj.weight", {2 * I, D}, dtype);
       L.gate = gate_up.narrow(0, 0, I).contiguous();
       L.up = gate_up.narrow(0, I, I).contiguous();
     } else {
-      L.q = take(ckpt, p + "self_attn.q_proj.weight", {H * hd, D}, dtype);
-      L.k = take(ckpt, p + "self_attn.k_proj.weight", {KV * hd, D}, dtype);
-      L.v = take(ckpt, p + "self_attn.v_proj.weight", {KV * hd, D}, dtype);
-      L.gate = take(ckpt, p + "mlp.gate_proj.weight", {I, D}, dtype);
-      L.up = take(ckpt, p + "mlp.up_proj.weight", {I, D}, dtype);
+      L.q = ckpt.tensor(p + "self_attn.q_proj.weight", {H * hd, D}, dtype);
+      L.k = ckpt.tensor(p + "self_attn.k_proj.weight", {KV * hd, D}, dtype);
+      L.v = ckpt.tensor(p + "self_attn.v_proj.weight", {KV * hd, D}, dtype);
+      L.gate = ckpt.tensor(p + "mlp.gate_proj.weight", {I, D}, dtype);
+      L.up = ckpt.tensor(p + "mlp.up_proj.weight", {I, D}, dtype);
     }
     if (s.attention_bias) {
-      L.q_bias = take(ckpt, p + "self_attn.q_proj.bias", {H * hd}, dtype);
-      L.k_bias = take(ckpt, p + "self_attn.k_proj.bias", {KV * hd}, dtype);
-      L.v_bias = take(ckpt, p + "self_attn.v_proj.bias", {KV * hd}, dtype);
+      L.q_bias = ckpt.tensor(p + "self_attn.q_proj.bias", {H * hd}, dtype);
+      L.k_bias = ckpt.tensor(p + "self_attn.k_proj.bias", {KV * hd}, dtype);
+      L.v_bias = ckpt.tensor(p + "self_attn.v_proj.bias", {KV * hd}, dtype);
     }
     m.layers_.push_back(std::move(L));
   }

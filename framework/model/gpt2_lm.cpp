@@ -13,13 +13,9 @@
 namespace sinklab {
 namespace {
 
-at::Tensor take(CheckpointDir& ckpt, const std::string& name, std::vector<std::int64_t> shape, at::ScalarType dtype) {
+at::Tensor take(CheckpointDir& ckpt, const std::string& name, const std::vector<std::int64_t>& shape, at::ScalarType dtype) {
   // Older GPT-2 checkpoints have no "transformer." prefix.
-  std::string stored = ckpt.has(name) ? name : name.substr(std::string("transformer.").size());
-  at::Tensor t = ckpt.tensor(stored);
-  SINKLAB_INPUT_CHECK(t.sizes().vec() == shape, "{}: tensor '{}' has shape [{}], config.json implies [{}]", ckpt.dir(),
-                      stored, fmt::join(t.sizes(), ", "), fmt::join(shape, ", "));
-  return t.to(dtype);
+  return ckpt.tensor(ckpt.has(name) ? name : name.substr(std::string("transformer.").size()), shape, dtype);
 }
 
 }  // namespace

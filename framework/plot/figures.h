@@ -24,6 +24,7 @@ struct Heatmap {
   std::vector<double> values;                // row-major, rows * cols; NaN cells are drawn grey
   std::vector<std::string> row_labels, col_labels;  // optional tick labels
   std::optional<double> vmin, vmax;          // colour range; data range when absent
+  bool causal = false;  // an attention map: cells above the diagonal (future keys) are drawn grey
 };
 
 void render_line_plot(const LinePlot& plot, const std::string& stem);

@@ -37,7 +37,7 @@ void draw_heatmap(Canvas& c, const Heatmap& m, const HeatmapLayout& L, double x0
   {
     for (int i = 0; i < m.rows; ++i)
       for (int j = 0; j < m.cols; ++j) {
-        double v = m.values[std::size_t(i) * m.cols + j];
+        double v = m.causal && j > i ? NAN : m.values[std::size_t(i) * m.cols + j];
         c.color(std::isfinite(v) ? viridis((v - lo) / (hi - lo)) : Rgb{0.85, 0.85, 0.85});
         // Overlap by a hair so PNG shows no seams between cells.
         c.rect(left + j * cell, top + i * cell, cell + 0.3, cell + 0.3, true);

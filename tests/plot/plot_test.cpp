@@ -64,7 +64,7 @@ TEST_CASE("heatmap cells are drawn in the colour map's colours", "[plot]") {
   cairo_surface_t* png = cairo_image_surface_create_from_png((dir / "map.png").c_str());
   REQUIRE(cairo_surface_status(png) == CAIRO_STATUS_SUCCESS);
   const unsigned char* data = cairo_image_surface_get_data(png);
-  int stride = cairo_image_surface_get_stride(png);
+  const int stride = cairo_image_surface_get_stride(png);
   // Layout (points): left margin 80, top 44, cell 40 (capped); PNG is 2x.
   auto pixel = [&](double x_pt, double y_pt) {
     const unsigned char* p = data + int(y_pt * 2) * stride + int(x_pt * 2) * 4;  // BGRA
@@ -75,5 +75,13 @@ TEST_CASE("heatmap cells are drawn in the colour map's colours", "[plot]") {
   CHECK(near(pixel(80 + 60, 44 + 20), viridis(1.0)));
   CHECK(near(pixel(80 + 20, 44 + 60), Rgb{0.85, 0.85, 0.85}));  // NaN: grey
   CHECK(near(pixel(80 + 60, 44 + 60), viridis(0.5)));
+  cairo_surface_destroy(png);
+
+  m.causal = true;  // the future key (row 0, column 1) is masked, whatever its value
+  render_heatmap(m, dir / "causal");
+  png = cairo_image_surface_create_from_png((dir / "causal.png").c_str());
+  data = cairo_image_surface_get_data(png);
+  CHECK(near(pixel(80 + 60, 44 + 20), Rgb{0.85, 0.85, 0.85}));
+  CHECK(near(pixel(80 + 20, 44 + 20), viridis(0.0)));
   cairo_surface_destroy(png);
 }
