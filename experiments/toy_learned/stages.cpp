@@ -116,6 +116,25 @@ at::Tensor stack_padded(const std::vector<std::vector<at::Tensor>>& per_checkpoi
   return out;
 }
 
+// Spectrum measures of a set of matrices at every checkpoint (rows appended per checkpoint).
+struct SpectrumTrack {
+  std::vector<std::vector<at::Tensor>> singular_values;  // [checkpoint][matrix]
+  std::vector<double> effective_rank, energy_top1, energy_top2;  // checkpoint-major
+  std::vector<std::string> names;
+  void add(const std::vector<NamedMatrix>& matrices) {
+    singular_values.emplace_back();
+    names.clear();
+    for (const auto& mat : matrices) {
+      auto s = measure_spectrum(mat.matrix);
+      singular_values.back().push_back(s.singular_values);
+      effective_rank.push_back(s.effective_rank);
+      energy_top1.push_back(s.energy_top1);
+      energy_top2.push_back(s.energy_top2);
+      names.push_back(mat.name);
+    }
+  }
+};
+
 class MeasureStage : public Stage {
  public:
   MeasureStage(std::string model, ModelRun run, AveragingTask task, ExampleSequence example, std::int64_t seed)
@@ -136,9 +155,7 @@ class MeasureStage : public Stage {
     std::vector<at::Tensor> catch_mass, catch_any, tag_after, tag_before, release_mass, release_kl;
     std::vector<std::int64_t> tag_dim;
     std::vector<double> tag_ratio;
-    std::vector<std::vector<at::Tensor>> qk_sv, v_sv;
-    std::vector<double> qk_rank, qk_e1, qk_e2, v_rank, v_e1;
-    std::vector<std::string> qk_names, v_names;
+    SpectrumTrack qk, v;
     ToyModel final_model;
     Progress progress(name(), steps.numel());
     for (int64_t c = 0; c < steps.numel(); ++c) {
@@ -153,30 +170,13 @@ class MeasureStage : public Stage {
       tag_ratio.push_back(m.tag_ratio);
       release_mass.push_back(m.release_mass);
       release_kl.push_back(m.release_kl);
-      qk_sv.emplace_back();
-      qk_names.clear();
-      for (const auto& mat : model.qk_matrices()) {
-        auto s = measure_spectrum(mat.matrix);
-        qk_sv.back().push_back(s.singular_values);
-        qk_rank.push_back(s.effective_rank);
-        qk_e1.push_back(s.energy_top1);
-        qk_e2.push_back(s.energy_top2);
-        qk_names.push_back(mat.name);
-      }
-      v_sv.emplace_back();
-      v_names.clear();
-      for (const auto& mat : model.value_matrices()) {
-        auto s = measure_spectrum(mat.matrix);
-        v_sv.back().push_back(s.singular_values);
-        v_rank.push_back(s.effective_rank);
-        v_e1.push_back(s.energy_top1);
-        v_names.push_back(mat.name);
-      }
+      qk.add(model.qk_matrices());
+      v.add(model.value_matrices());
       final_model = model;
       progress.advance();
     }
     progress.finish();
-    const int64_t C = steps.numel(), nqk = int64_t(qk_names.size()), nv = int64_t(v_names.size());
+    const int64_t C = steps.numel(), nqk = int64_t(qk.names.size()), nv = int64_t(v.names.size());
     auto& out = ctx.output();
     auto str = [](const std::string& s) { return Attrs{{"meaning", s}}; };
     out.write("checkpoint_steps", steps, str("training step of each checkpoint, [C]"));
@@ -190,15 +190,15 @@ class MeasureStage : public Stage {
     out.write("release_mass", at::stack(release_mass),
               str("layer-2 attention of the last token on j < t, j = t, j > t, [C, head, 3]"));
     out.write("release_kl", at::stack(release_kl), str("KL(uniform over j > t || A[T, :]) in nats, [C, head]"));
-    out.write("qk_singular_values", stack_padded(qk_sv), {{"meaning", std::string("singular values of W_Q W_K^T, [C, matrix, k]")},
-                                                        {"matrices", join(qk_names, ",")}});
-    out.write("qk_effective_rank", at::tensor(qk_rank, f64).view({C, nqk}), str("exp(entropy of s/sum s), [C, matrix]"));
-    out.write("qk_energy_top1", at::tensor(qk_e1, f64).view({C, nqk}), str("s1^2 / sum s^2, [C, matrix]"));
-    out.write("qk_energy_top2", at::tensor(qk_e2, f64).view({C, nqk}), str("(s1^2 + s2^2) / sum s^2, [C, matrix]"));
-    out.write("v_singular_values", stack_padded(v_sv), {{"meaning", std::string("singular values of W_V, [C, matrix, k]")},
-                                                      {"matrices", join(v_names, ",")}});
-    out.write("v_effective_rank", at::tensor(v_rank, f64).view({C, nv}), str("exp(entropy of s/sum s), [C, matrix]"));
-    out.write("v_energy_top1", at::tensor(v_e1, f64).view({C, nv}), str("s1^2 / sum s^2, [C, matrix]"));
+    out.write("qk_singular_values", stack_padded(qk.singular_values), {{"meaning", std::string("singular values of W_Q W_K^T, [C, matrix, k]")},
+                                                        {"matrices", join(qk.names, ",")}});
+    out.write("qk_effective_rank", at::tensor(qk.effective_rank, f64).view({C, nqk}), str("exp(entropy of s/sum s), [C, matrix]"));
+    out.write("qk_energy_top1", at::tensor(qk.energy_top1, f64).view({C, nqk}), str("s1^2 / sum s^2, [C, matrix]"));
+    out.write("qk_energy_top2", at::tensor(qk.energy_top2, f64).view({C, nqk}), str("(s1^2 + s2^2) / sum s^2, [C, matrix]"));
+    out.write("v_singular_values", stack_padded(v.singular_values), {{"meaning", std::string("singular values of W_V, [C, matrix, k]")},
+                                                      {"matrices", join(v.names, ",")}});
+    out.write("v_effective_rank", at::tensor(v.effective_rank, f64).view({C, nv}), str("exp(entropy of s/sum s), [C, matrix]"));
+    out.write("v_energy_top1", at::tensor(v.energy_top1, f64).view({C, nv}), str("s1^2 / sum s^2, [C, matrix]"));
 
     // One held-out sequence through the final model, for the attention figure.
     auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed_) + 1);

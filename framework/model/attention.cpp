@@ -17,6 +17,14 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(std::size_t layer, std::size_t
   return {k[layer], v[layer]};
 }
 
+ModelInputs prepare_inputs(const at::Tensor& ids, const at::Tensor& attention_mask, c10::Device device,
+                           std::int64_t vocab_size) {
+  SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
+  SINKLAB_INPUT_CHECK(ids.numel() == 0 || (ids.min().item<std::int64_t>() >= 0 && ids.max().item<std::int64_t>() < vocab_size),
+                      "token ids must lie in [0, {})", vocab_size);
+  return {ids.to(device), attention_mask.defined() ? attention_mask.to(device) : at::Tensor()};
+}
+
 AttentionMasking make_attention_masking(const at::Tensor& ids, std::int64_t cached, const at::Tensor& attention_mask,
                                         std::optional<std::int64_t> sliding_window) {
   const std::int64_t B = ids.size(0), T = ids.size(1), total = cached + T;

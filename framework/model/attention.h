@@ -18,6 +18,13 @@ struct KvCache {
                                            const at::Tensor& v_new);
 };
 
+// Token ids and attention mask moved to the weights' device and checked ([B, T], ids < vocab).
+struct ModelInputs {
+  at::Tensor ids, attention_mask;  // the mask stays undefined when none was given
+};
+ModelInputs prepare_inputs(const at::Tensor& ids, const at::Tensor& attention_mask, c10::Device device,
+                           std::int64_t vocab_size);
+
 struct AttentionMasking {
   at::Tensor positions;  // [B, T] position of each new token (counting real tokens only)
   at::Tensor blocked;    // [B, 1, T, cached + T] true where a query may not see a key

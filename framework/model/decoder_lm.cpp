@@ -98,11 +98,7 @@ at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, Kv
   at::NoGradGuard no_grad;
   const ModelSpec& s = spec_;
   // Everything is computed where the weights are (CPU, or CUDA after to()).
-  const at::Tensor ids = input_ids.to(embed_.device());
-  const at::Tensor attention_mask = attention_mask_in.defined() ? attention_mask_in.to(embed_.device()) : at::Tensor();
-  SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
-  SINKLAB_INPUT_CHECK(ids.numel() == 0 || (ids.min().item<std::int64_t>() >= 0 && ids.max().item<std::int64_t>() < s.vocab_size),
-                      "token ids must lie in [0, {})", s.vocab_size);
+  const auto [ids, attention_mask] = prepare_inputs(input_ids, attention_mask_in, embed_.device(), s.vocab_size);
   const std::int64_t B = ids.size(0), T = ids.size(1), H = s.num_heads, KV = s.num_kv_heads, hd = s.head_dim;
   const auto dtype = embed_.scalar_type();
   auto opts = embed_.options();

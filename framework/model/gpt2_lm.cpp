@@ -68,9 +68,7 @@ at::Tensor Gpt2LM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCac
                            const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;
   const ModelSpec& s = spec_;
-  const at::Tensor ids = input_ids.to(wte_.device());
-  const at::Tensor attention_mask = attention_mask_in.defined() ? attention_mask_in.to(wte_.device()) : at::Tensor();
-  SINKLAB_INPUT_CHECK(ids.dim() == 2, "token ids must be [batch, positions], got {} dims", ids.dim());
+  const auto [ids, attention_mask] = prepare_inputs(input_ids, attention_mask_in, wte_.device(), s.vocab_size);
   const std::int64_t B = ids.size(0), T = ids.size(1), D = s.hidden_size, H = s.num_heads, hd = s.head_dim;
   const std::int64_t past = cache ? cache->length() : 0;
   SINKLAB_INPUT_CHECK(past + T <= s.max_positions, "gpt2 takes at most {} positions, got {}", s.max_positions, past + T);
