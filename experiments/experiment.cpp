@@ -2,6 +2,7 @@
 
 #include "framework/runner/runner.h"
 
+#include "experiments/catch_tag_release/experiment.h"
 #include "experiments/report_stage.h"
 #include "experiments/theorem41/experiment.h"
 #include "experiments/toy_learned/experiment.h"
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<Experiment>> experiments_for(const RunConfig& config
   std::vector<std::unique_ptr<Experiment>> out;
   if (config.theorem41) out.push_back(std::make_unique<theorem41::Theorem41Experiment>(*config.theorem41, config.seed));
   if (config.toy_learned) out.push_back(std::make_unique<toy_learned::ToyLearnedExperiment>(*config.toy_learned));
+  if (config.model) out.push_back(std::make_unique<catch_tag_release::CatchTagReleaseExperiment>(config));
   return out;
 }
 

@@ -20,6 +20,9 @@ class Experiment {
   virtual std::vector<std::unique_ptr<Stage>> stages() const = 0;
   // Writes figures/<...>.png|svg under `figures_dir` and adds headline numbers to `summary`.
   virtual void report(const Hdf5File& run, const std::string& figures_dir, nlohmann::ordered_json& summary) const = 0;
+  // Inputs that are absent (a checkpoint not downloaded, ...), each with how to fix it.
+  // `validate` lists them; `run` refuses to start while there are any.
+  virtual std::vector<std::string> input_problems() const { return {}; }
 };
 
 // The experiments a config asks for, in a fixed order.

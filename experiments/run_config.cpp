@@ -3,7 +3,43 @@
 #include <algorithm>
 #include <cctype>
 
+#include "framework/util/strings.h"
+
 namespace sinklab {
+
+// Cross-references between the model sections: every prompt id named exists, and a model has
+// something to do.
+void RunConfig::validate_model_sections(const Decoder& d) const {
+  const bool uses_model = !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics;
+  if (!model) {
+    if (uses_model) d.fail("model", "prompts, variants, probes, pca and metrics need a model: add 'model: {path: ...}'");
+    return;
+  }
+  if (prompts.empty()) d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
+  check_unique_ids(prompts, d, "prompts");
+  if (probes.empty() && pca.empty() && !metrics)
+    d.fail("model", "the model has nothing to do: add probes, pca or metrics");
+  std::vector<std::string> ids;
+  for (const auto& p : prompts) ids.push_back(p.id);
+  auto known = [&](const std::string& id, const std::string& key) {
+    if (!id.empty() && std::find(ids.begin(), ids.end(), id) == ids.end())
+      d.fail(key, fmt::format("no prompt '{}'{}; prompts: {}", id, did_you_mean(id, ids), join(ids, ", ")));
+  };
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    for (const auto& id : probes[i].prompts) known(id, fmt::format("probes[{}].prompts", i));
+  for (std::size_t i = 0; i < pca.size(); ++i) {
+    known(pca[i].prompt, fmt::format("pca[{}].prompt", i));
+    known(pca[i].fit_prompt, fmt::format("pca[{}].fit_prompt", i));
+  }
+  if (metrics)
+    for (const auto& id : metrics->prompts) known(id, "metrics.prompts");
+  for (const auto& [name, v] : variants) {
+    bool safe = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '-' || c == '_';
+    });
+    if (!safe) d.fail("variants", fmt::format("variant name '{}' must use only letters, digits, '-' and '_'", name));
+  }
+}
 
 void RunConfig::validate(const Decoder& d) const {
   bool safe = std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -13,8 +49,10 @@ void RunConfig::validate(const Decoder& d) const {
     d.fail("name", fmt::format("'{}' must use only letters, digits, '-', '_' and '.' (it names a directory)", name));
   if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0)
     d.fail("device", fmt::format("'{}' is not a device: use cpu, cuda, cuda:N or auto", device));
-  if (!theorem41 && !toy_learned)
-    d.fail("theorem41", "the config has no experiment section: add one, e.g. 'theorem41: {}' or 'toy_learned: {...}'");
+  if (!theorem41 && !toy_learned && !model)
+    d.fail("theorem41", "the config has no experiment section: add one, e.g. 'theorem41: {}', 'toy_learned: {...}' "
+                        "or 'model: {path: ...}' with probes, pca or metrics");
+  validate_model_sections(d);
 }
 
 }  // namespace sinklab

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "experiments/catch_tag_release/config.h"
+#include "experiments/models/model_inputs.h"
 #include "experiments/theorem41/config.h"
 #include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
@@ -17,6 +19,14 @@ struct RunConfig {
   int threads = 0;
   std::optional<theorem41::Config> theorem41;
   std::optional<toy_learned::Config> toy_learned;
+  // Experiments on a HuggingFace model (DESIGN.md, "Config sketch").
+  std::optional<ModelSection> model;
+  std::vector<PromptSpec> prompts;
+  std::map<std::string, VariantSpec> variants;
+  std::vector<catch_tag_release::Probe> probes;
+  std::vector<catch_tag_release::PcaSpec> pca;
+  std::optional<catch_tag_release::MetricsSpec> metrics;
+  catch_tag_release::FigureSpec figures;
 
   template <class V>
   void fields(V& v) {
@@ -26,8 +36,18 @@ struct RunConfig {
     v("threads", threads, "CPU threads; 0 = all usable cores", Check::between(0, 4096));
     v("theorem41", theorem41, "Theorem 4.1 on the built-in averaging model (paper Section 4)");
     v("toy_learned", toy_learned, "the averaging models trained from scratch (paper Section 4, learned)");
+    v("model", model, "a HuggingFace checkpoint to hook, measure and draw (paper Sections 2-3)");
+    v("prompts", prompts, "prompts run through the model: [{id, text | file, max_tokens}]");
+    v("variants", variants, "name -> variant of the model, side by side in figures (default {dense: {}})");
+    v("probes", probes, "hook sites to keep: [{site, layers, heads, prompts, plot}]");
+    v("pca", pca, "PCA colourings: [{site, layer, head, prompt, fit_prompt, components, exclude_first, joint}]");
+    v("metrics", metrics, "sink scores, massive activations, outlier dimensions, per-head spectra");
+    v("figures", figures, "figure options");
   }
   void validate(const Decoder& d) const;
+
+ private:
+  void validate_model_sections(const Decoder& d) const;
 };
 
 }  // namespace sinklab

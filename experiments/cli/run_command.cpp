@@ -13,6 +13,7 @@
 #include "framework/runner/runner.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
+#include "framework/util/strings.h"
 #include "framework/util/system.h"
 #include "framework/util/threads.h"
 
@@ -82,6 +83,10 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   Runner runner(ropts);
   auto experiments = add_experiment_stages(cfg.value, runner);
   runner.validate();  // bad --force names fail before any directory is made
+  std::vector<std::string> problems;
+  for (const auto& e : experiments)
+    for (auto& p : e->input_problems()) problems.push_back(std::move(p));
+  SINKLAB_INPUT_CHECK(problems.empty(), "{}", join(problems, "\n"));
 
   std::optional<std::string> out_dir;
   if (vm.count("out")) out_dir = vm["out"].as<std::string>();

@@ -6,6 +6,7 @@
 #include "experiments/experiment.h"
 #include "experiments/report_stage.h"
 #include "framework/runner/runner.h"
+#include "framework/util/log.h"
 
 namespace sinklab::cli {
 
@@ -29,6 +30,13 @@ int validate_command(const std::vector<std::string>& args) {
   std::cout << "\n# files: ";
   for (const auto& f : cfg.files) std::cout << f << " ";
   std::cout << "\n";
+  // Absent inputs do not make the config invalid (it may be checked on a machine without the
+  // checkpoint), but `sinklab run` will refuse to start: say so now.
+  for (const auto& e : experiments)
+    for (const auto& p : e->input_problems()) {
+      std::cout << "# missing input: " << p << "\n";
+      log::warn("missing input (sinklab run will stop here): {}", p);
+    }
   return 0;
 }
 

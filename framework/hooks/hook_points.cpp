@@ -36,22 +36,32 @@ HookPoints HookPoints::only(std::set<std::string> names) {
   return h;
 }
 
+HookPoints HookPoints::streaming(std::set<std::string> names, Consumer consumer) {
+  HookPoints h = only(std::move(names));
+  h.consumer_ = std::move(consumer);
+  return h;
+}
+
 void HookPoints::select_heads(const std::string& name, std::vector<std::int64_t> heads) {
   heads_[name] = std::move(heads);
 }
 
 void HookPoints::record(const std::string& name, const at::Tensor& value, std::int64_t head_dim) {
   if (!wants(name)) return;
+  auto keep = [&](at::Tensor t) {
+    if (consumer_) consumer_(name, t);
+    else cache_[name] = std::move(t);
+  };
   auto sel = heads_.find(name);
   if (sel == heads_.end() || head_dim < 0) {
-    cache_[name] = value.detach();
+    keep(value.detach());
     return;
   }
   for (auto h : sel->second)
     SINKLAB_INPUT_CHECK(h >= 0 && h < value.size(head_dim), "probe of {} asks for head {}, the layer has {}", name, h,
                         value.size(head_dim));
   auto index = at::tensor(sel->second, at::TensorOptions().dtype(at::kLong)).to(value.device());
-  cache_[name] = value.detach().index_select(head_dim, index);
+  keep(value.detach().index_select(head_dim, index));
 }
 
 at::Tensor HookPoints::at(const std::string& name) const {

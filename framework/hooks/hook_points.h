@@ -4,6 +4,7 @@
 // needs (attention probabilities, per-head results), so unrequested sites cost nothing.
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -21,6 +22,10 @@ class HookPoints {
   static HookPoints none() { return HookPoints(false); }
   static HookPoints all() { return HookPoints(true); }
   static HookPoints only(std::set<std::string> names);
+  // Hands each wanted site to `consumer` as soon as it is computed instead of keeping it, so a
+  // reduction over every layer (sink scores, activation statistics) never holds all of them.
+  using Consumer = std::function<void(const std::string& name, const at::Tensor& value)>;
+  static HookPoints streaming(std::set<std::string> names, Consumer consumer);
   // Keep only these heads of a per-head site (pattern, attn_scores, q, k, v, z, result).
   void select_heads(const std::string& name, std::vector<std::int64_t> heads);
   bool wants(const std::string& name) const { return all_ || names_.count(name) > 0; }
@@ -36,6 +41,7 @@ class HookPoints {
   std::set<std::string> names_;
   std::map<std::string, std::vector<std::int64_t>> heads_;
   std::map<std::string, at::Tensor> cache_;
+  Consumer consumer_;
 };
 
 }  // namespace sinklab

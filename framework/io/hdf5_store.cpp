@@ -109,6 +109,44 @@ void Hdf5File::set_attr(const std::string& object, const std::string& name, cons
   }
 }
 
+void Hdf5File::write_strings(const std::string& path, const std::vector<std::string>& values, const Attrs& attrs) {
+  SINKLAB_INPUT_CHECK(!has(path), "{} already has a dataset '{}'", path_, path);
+  auto slash = path.find_last_of('/');
+  if (slash != std::string::npos && slash > 0) create_group(path.substr(0, slash));
+  hsize_t n = values.size();
+  H5Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose);
+  H5Handle type = string_type();
+  H5Handle ds(H5Dcreate2(id(), path.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+              H5Dclose);
+  SINKLAB_CHECK(ds.valid(), "cannot create string dataset {}:{}", path_, path);
+  std::vector<const char*> ptrs;
+  for (const auto& v : values) ptrs.push_back(v.c_str());
+  SINKLAB_CHECK(n == 0 || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0,
+                "cannot write string dataset {}:{}", path_, path);
+  ds.reset();
+  set_attr(path, "dtype", std::string("string"));
+  for (const auto& [k, v] : attrs) set_attr(path, k, v);
+}
+
+std::vector<std::string> Hdf5File::read_strings(const std::string& path) const {
+  SINKLAB_INPUT_CHECK(has(path), "'{}' has no dataset '{}'", path_, path);
+  H5Handle ds(H5Dopen2(id(), path.c_str(), H5P_DEFAULT), H5Dclose);
+  H5Handle type(H5Dget_type(ds.get()), H5Tclose);
+  SINKLAB_INPUT_CHECK(H5Tget_class(type.get()) == H5T_STRING && H5Tis_variable_str(type.get()) > 0,
+                      "{}:{} is not a dataset of variable-length strings", path_, path);
+  H5Handle space(H5Dget_space(ds.get()), H5Sclose);
+  std::vector<char*> ptrs(std::size_t(H5Sget_simple_extent_npoints(space.get())), nullptr);
+  if (!ptrs.empty()) H5Dread(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data());
+  std::vector<std::string> out;
+  for (char* p : ptrs) out.emplace_back(p ? p : "");
+#if H5_VERSION_GE(1, 12, 0)
+  H5Treclaim(type.get(), space.get(), H5P_DEFAULT, ptrs.data());
+#else
+  H5Dvlen_reclaim(type.get(), space.get(), H5P_DEFAULT, ptrs.data());
+#endif
+  return out;
+}
+
 static std::optional<AttrValue> read_attr(hid_t attr) {
   H5Handle type(H5Aget_type(attr), H5Tclose);
   H5Handle space(H5Aget_space(attr), H5Sclose);

@@ -63,6 +63,9 @@ class Hdf5File {
 
   void write(const std::string& path, const at::Tensor& tensor, const Attrs& attrs = {});
   at::Tensor read(const std::string& path) const;
+  // A 1-d dataset of variable-length UTF-8 strings (h5py: f[path].asstr()[:]); dtype "string".
+  void write_strings(const std::string& path, const std::vector<std::string>& values, const Attrs& attrs = {});
+  std::vector<std::string> read_strings(const std::string& path) const;
   bool has(const std::string& path) const;
   void create_group(const std::string& path);
 

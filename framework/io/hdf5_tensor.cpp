@@ -108,6 +108,8 @@ static at::ScalarType scalar_type_of(hid_t dataset) {
 }
 
 std::string dtype_of_dataset(hid_t dataset) {
+  H5Handle type(H5Dget_type(dataset), H5Tclose);
+  if (H5Tget_class(type.get()) == H5T_STRING) return "string";
   try {
     return torch_name(scalar_type_of(dataset));
   } catch (const InputError&) {

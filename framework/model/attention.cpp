@@ -45,7 +45,12 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   HookPoints& hooks, int layer) {
   auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(q.size(-1)));  // [B, H, T, S]
   // The dtype's lowest value, as transformers: an all-blocked row (left padding) gives no NaN.
-  scores = scores.masked_fill(blocked, -std::numeric_limits<float>::max());
+  // (float32's lowest overflows bfloat16 and float16, whose largest finite values differ.)
+  const double lowest = scores.scalar_type() == at::kBFloat16 ? -3.3895313892515355e38
+                        : scores.scalar_type() == at::kHalf   ? -65504.0
+                        : scores.scalar_type() == at::kDouble ? -std::numeric_limits<double>::max()
+                                                              : -double(std::numeric_limits<float>::max());
+  scores = scores.masked_fill(blocked, lowest);
   hooks.record(hook_name(layer, "attn_scores"), scores, 1);
   auto pattern = at::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
   hooks.record(hook_name(layer, "pattern"), pattern, 1);

@@ -93,6 +93,13 @@ void DecoderLM::to(c10::Device device) {
       move(*t);
 }
 
+AttentionWeights DecoderLM::attention_weights(std::int64_t layer) const {
+  SINKLAB_INPUT_CHECK(layer >= 0 && layer < spec_.num_layers, "layer {} does not exist: the model has layers 0..{}",
+                      layer, spec_.num_layers - 1);
+  const DecoderLayer& L = layers_[std::size_t(layer)];
+  return {L.q, L.k, L.v, L.o};
+}
+
 at::Tensor DecoderLM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
                               const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;

@@ -41,6 +41,7 @@ class DecoderLM : public LanguageModel {
   at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
                      const at::Tensor& attention_mask = at::Tensor()) const override;
   using LanguageModel::forward;
+  AttentionWeights attention_weights(std::int64_t layer) const override;
 
  private:
   ModelSpec spec_;

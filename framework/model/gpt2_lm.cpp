@@ -64,6 +64,14 @@ void Gpt2LM::to(c10::Device device) {
       *t = t->to(device);
 }
 
+AttentionWeights Gpt2LM::attention_weights(std::int64_t layer) const {
+  SINKLAB_INPUT_CHECK(layer >= 0 && layer < spec_.num_layers, "layer {} does not exist: the model has layers 0..{}",
+                      layer, spec_.num_layers - 1);
+  const Block& b = blocks_[std::size_t(layer)];
+  const std::int64_t D = spec_.hidden_size;  // Conv1D stores [in, out]: transpose to [out, in]
+  return {b.attn_w.narrow(1, 0, D).t(), b.attn_w.narrow(1, D, D).t(), b.attn_w.narrow(1, 2 * D, D).t(), b.proj_w.t()};
+}
+
 at::Tensor Gpt2LM::forward(const at::Tensor& input_ids, HookPoints& hooks, KvCache* cache,
                            const at::Tensor& attention_mask_in) const {
   at::NoGradGuard no_grad;

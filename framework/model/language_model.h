@@ -14,6 +14,12 @@
 
 namespace sinklab {
 
+// The attention projections of one block as [out, in] matrices (nn.Linear's layout), whatever
+// the checkpoint stores: q [H*hd, D], k and v [KV*hd, D], o [D, H*hd]. Views, not copies.
+struct AttentionWeights {
+  at::Tensor q, k, v, o;
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -25,6 +31,7 @@ class LanguageModel {
   virtual at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
                              const at::Tensor& attention_mask = at::Tensor()) const = 0;
   at::Tensor forward(const at::Tensor& ids) const;
+  virtual AttentionWeights attention_weights(std::int64_t layer) const = 0;
   // Greedy decoding with the KV cache: prompt ids -> prompt + up to max_new ids (stops at stop_id).
   std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
                                             std::int64_t stop_id = -1) const;

@@ -11,12 +11,27 @@ namespace sinklab::plot {
 
 namespace {
 
+// Widest label in points at font size `fs` (an estimate: labels are short and mostly ASCII).
+double label_extent(const std::vector<std::string>& labels, double fs) {
+  std::size_t n = 0;
+  for (const auto& l : labels) n = std::max(n, l.size());
+  return double(n) * fs * 0.62;
+}
+
 struct HeatmapLayout {
   double cell, left = 80, top = 44, bottom = 60, bar_w = 16, bar_gap = 18, right = 80;
   double width, height;
   explicit HeatmapLayout(const Heatmap& m, double max_side) {
-    cell = std::clamp(max_side / std::max(m.rows, m.cols), 4.0, 40.0);
+    cell = m.cell > 0 ? m.cell : std::clamp(max_side / std::max(m.rows, m.cols), 4.0, 40.0);
+    const double fs = std::clamp(cell * 0.7, 7.0, 11.0);
+    left = std::max(left, 34 + label_extent(m.row_labels, fs));
+    bottom = std::max(bottom, 34 + label_extent(m.col_labels, fs));
+    if (!m.note.empty()) top += 14;
     width = left + cell * m.cols + bar_gap + bar_w + right;
+    // Titles are centred over the map: widen the panel until they fit.
+    const double title = std::max(label_extent({m.title}, 13 * 1.05), label_extent({m.note}, 10));
+    if (title + 20 > 2 * (left + cell * m.cols / 2)) left += (title + 20) / 2 - (left + cell * m.cols / 2);
+    width = std::max(width, left + cell * m.cols / 2 + title / 2 + 10);
     height = top + cell * m.rows + bottom;
   }
 };
@@ -51,6 +66,7 @@ void draw_heatmap(Canvas& c, const Heatmap& m, const HeatmapLayout& L, double x0
     for (int j = 0; j < m.cols && !m.col_labels.empty(); j += stride_c)
       c.text(m.col_labels.at(j), left + (j + 0.5) * cell + fs / 3, top + ph + 4, fs, Align::left, M_PI / 2);
     c.text(m.title, left + pw / 2, y0 + 24, 13, Align::center, 0, true);
+    if (!m.note.empty()) c.text(m.note, left + pw / 2, y0 + 40, 10, Align::center);
     c.text(m.x_label, left + pw / 2, y0 + H - 8, 12, Align::center);
     c.text(m.y_label, x0 + 16, top + ph / 2, 12, Align::center, -M_PI / 2);
 
@@ -93,6 +109,7 @@ void render_heatmap_grid(const std::vector<Heatmap>& maps, int cols, const std::
   }
   const double header = 36;
   const int rows = int((maps.size() + cols - 1) / cols);
+  cw = std::max(cw, (label_extent({title}, 16 * 1.05) + 40) / double(cols));
   render_png_and_svg(stem, cw * cols, header + ch * rows, [&](Canvas& c) {
     c.color({0, 0, 0});
     c.text(title, cw * cols / 2, 24, 16, Align::center, 0, true);

@@ -1,5 +1,7 @@
 #include "framework/util/system.h"
 
+#include <filesystem>
+
 #include <malloc.h>
 #include <sched.h>
 #include <unistd.h>
@@ -59,6 +61,13 @@ std::string capture_command(const std::string& command) {
 }
 
 const char* source_dir() { return SINKLAB_SOURCE_DIR; }
+
+std::string resolve_data_path(const std::string& path) {
+  namespace fs = std::filesystem;
+  if (path.empty() || fs::path(path).is_absolute() || fs::exists(path)) return path;
+  fs::path in_checkout = fs::path(SINKLAB_SOURCE_DIR) / path;
+  return fs::exists(in_checkout) ? in_checkout.lexically_normal().string() : path;
+}
 
 GitState source_git_state() {
   // Asked at run time (not baked in at build time), so a rebuild is not needed to be truthful.

@@ -19,6 +19,10 @@ struct GitState {
 GitState source_git_state();
 // The sinklab checkout this binary was built from.
 const char* source_dir();
+// A data path from a config: absolute paths as they are; relative ones against the current
+// directory, else against the sinklab checkout (so configs/... works from anywhere). When
+// neither exists, the current-directory form is returned (for the error message).
+std::string resolve_data_path(const std::string& path);
 
 // Keeps freed tensor memory in the process heap instead of returning it to the kernel.
 // glibc's defaults unmap every large free, and the next tensor page-faults it back in: on the

@@ -1,0 +1,133 @@
+#include "experiments/models/model_inputs.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "framework/io/atomic_file.h"
+#include "framework/io/checkpoint_dir.h"
+#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/util/error.h"
+#include "framework/util/system.h"
+#include "framework/util/utf8.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab {
+
+void PromptSpec::validate(const Decoder& d) const {
+  if (text.empty() == file.empty()) d.fail("text", "give exactly one of `text` (the prompt) or `file` (a text file)");
+  bool safe = std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
+  if (!safe) d.fail("id", fmt::format("'{}' must use only letters, digits, '-' and '_' (it names HDF5 groups and figures)", id));
+  if (!file.empty() && !fs::is_regular_file(resolve_data_path(file)))
+    d.fail("file", fmt::format("no prompt file '{}' (relative paths are tried against the current directory and "
+                               "the sinklab checkout {})", file, source_dir()));
+}
+
+void check_unique_ids(const std::vector<PromptSpec>& prompts, const Decoder& d, const std::string& key) {
+  std::set<std::string> seen;
+  for (const auto& p : prompts)
+    if (!seen.insert(p.id).second) d.fail(key, fmt::format("prompt id '{}' is used twice", p.id));
+}
+
+std::string prompt_text(const PromptSpec& prompt) {
+  if (!prompt.text.empty()) return prompt.text;
+  std::string text = read_file(resolve_data_path(prompt.file));
+  SINKLAB_INPUT_CHECK(utf8::invalid_at(text) < 0, "prompt file '{}' is not valid UTF-8 (byte {})", prompt.file,
+                      utf8::invalid_at(text));
+  // A text file's final newline is an editor convention, not part of the prompt.
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+std::vector<std::pair<std::string, VariantSpec>> ordered_variants(const std::map<std::string, VariantSpec>& variants) {
+  std::vector<std::pair<std::string, VariantSpec>> out(variants.begin(), variants.end());
+  if (out.empty()) out.emplace_back("dense", VariantSpec{});
+  std::stable_partition(out.begin(), out.end(), [](const auto& v) { return v.first == "dense"; });
+  return out;
+}
+
+ResolvedModel resolve_model(const ModelSection& model, const std::string& variant, const VariantSpec& spec) {
+  ResolvedModel r;
+  r.variant = variant;
+  r.dir = resolve_data_path(spec.path.empty() ? model.path : spec.path);
+  r.dtype = spec.dtype.empty() ? model.dtype : spec.dtype;
+  r.display_name = !model.name.empty() && spec.path.empty() ? model.name : fs::path(r.dir).lexically_normal().filename().string();
+  if (r.display_name.empty()) r.display_name = fs::path(r.dir).lexically_normal().parent_path().filename().string();
+  return r;
+}
+
+at::ScalarType ResolvedModel::scalar_type() const {
+  if (dtype == "bfloat16") return at::kBFloat16;
+  if (dtype == "float16") return at::kHalf;
+  return at::kFloat;
+}
+
+std::string ResolvedModel::problem() const {
+  const std::string who = variant == "dense" ? "model.path" : "variants." + variant + ".path";
+  const bool models_unset = std::getenv("SINKLAB_MODELS") == nullptr;
+  if (!fs::is_directory(dir))
+    return fmt::format("{}: no checkpoint directory '{}' (expected the HuggingFace checkpoint '{}': config.json, "
+                       "*.safetensors, tokenizer.json). Download it there, set SINKLAB_MODELS to the folder holding it{}, "
+                       "or pass {}=/path/to/it",
+                       who, dir, fs::path(dir).filename().string(), models_unset ? " (it is not set now)" : "", who);
+  for (const char* f : {"config.json", "tokenizer.json"})
+    if (!fs::is_regular_file(fs::path(dir) / f))
+      return fmt::format("{}: '{}' has no {} (a HuggingFace checkpoint directory needs config.json, *.safetensors "
+                         "and tokenizer.json)", who, dir, f);
+  return "";
+}
+
+std::vector<std::string> ResolvedModel::files() const {
+  std::vector<std::string> out{(fs::path(dir) / "config.json").string(), (fs::path(dir) / "tokenizer.json").string()};
+  CheckpointDir ckpt(dir);
+  for (const auto& f : ckpt.files()) out.push_back(f);
+  if (fs::exists(fs::path(dir) / "model.safetensors.index.json"))
+    out.push_back((fs::path(dir) / "model.safetensors.index.json").string());
+  return out;
+}
+
+TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens) {
+  TokenizedPrompt p;
+  p.ids = tokenizer.encode(text, /*add_special_tokens=*/true);
+  if (max_tokens > 0 && p.ids.size() > std::size_t(max_tokens)) p.ids.resize(std::size_t(max_tokens));
+  p.decoded = tokenizer.decode(p.ids, /*skip_special_tokens=*/false);
+  // Token t ends where the decoding of ids[0..t] stops agreeing with the full decoding. A
+  // character split over byte-fallback tokens decodes to U+FFFD until its last byte arrives,
+  // so its bytes are attributed to the token that completes it.
+  std::size_t end = 0;
+  std::vector<std::int64_t> prefix;
+  for (std::size_t t = 0; t < p.ids.size(); ++t) {
+    prefix.push_back(p.ids[t]);
+    std::string partial = tokenizer.decode(prefix, false);
+    std::size_t agree = 0;
+    while (agree < partial.size() && agree < p.decoded.size() && partial[agree] == p.decoded[agree]) ++agree;
+    while (agree > 0 && agree < p.decoded.size() && (static_cast<unsigned char>(p.decoded[agree]) & 0xC0) == 0x80) --agree;
+    std::size_t start = end;
+    end = std::max(end, agree);
+    p.offsets.push_back(std::int64_t(start));
+    p.offsets.push_back(std::int64_t(end));
+    p.pieces.push_back(p.decoded.substr(start, end - start));
+  }
+  return p;
+}
+
+std::string token_label(const std::string& piece, std::size_t max_chars) {
+  std::string out;
+  for (char c : piece) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  if (out.empty()) return "\u2205";
+  auto chars = utf8::characters(utf8::lossy(out));
+  if (chars.size() <= max_chars) return out;
+  chars.resize(max_chars - 1);
+  std::string cut;
+  for (const auto& c : chars) cut += c;
+  return cut + "\u2026";
+}
+
+}  // namespace sinklab

@@ -1,0 +1,89 @@
+#pragma once
+// The config sections every experiment on a HuggingFace model shares (DESIGN.md, "Config
+// sketch"): `model:` (the checkpoint directory and dtype), `prompts:` (inline text or files)
+// and `variants:` (one model per variant; figures put them side by side). Issue-specific
+// sections (probes, pruning, evaluation) build on these.
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/config/fields.h"
+
+namespace sinklab {
+
+class Tokenizer;
+class LanguageModel;
+
+struct ModelSection {
+  std::string path;  // a HuggingFace checkpoint directory (config.json, *.safetensors, tokenizer.json)
+  std::string dtype = "float32";
+  std::string name;  // shown in figure titles; default: the directory's name
+  template <class V>
+  void fields(V& v) {
+    v("path", path, "HuggingFace checkpoint directory; relative paths: current dir, then the sinklab checkout",
+      Check::required_non_empty());
+    v("dtype", dtype, "weights and activations: float32, bfloat16 (CPU and GPU), float16 (GPU only)",
+      Check::one_of({"float32", "bfloat16", "float16"}));
+    v("name", name, "model name in figure titles (default: the directory's name)");
+  }
+};
+
+struct PromptSpec {
+  std::string id;
+  std::string text;
+  std::string file;
+  int max_tokens = 0;
+  template <class V>
+  void fields(V& v) {
+    v("id", id, "name of the prompt in run.h5 and figure names", Check::required_non_empty());
+    v("text", text, "the prompt itself (or give `file`)");
+    v("file", file, "a UTF-8 text file holding the prompt (or give `text`)");
+    v("max_tokens", max_tokens, "keep only the first N tokens (0 = all)", Check::at_least(0));
+  }
+  void validate(const Decoder& d) const;
+};
+
+// A variant of the configured model. Empty (`dense: {}`) is the model as it is.
+struct VariantSpec {
+  std::string path;   // another checkpoint directory instead of model.path
+  std::string dtype;  // another dtype instead of model.dtype
+  template <class V>
+  void fields(V& v) {
+    v("path", path, "use this checkpoint directory instead of model.path");
+    v("dtype", dtype, "use this dtype instead of model.dtype", Check::one_of({"", "float32", "bfloat16", "float16"}));
+  }
+};
+
+// Everything needed to load one variant's model, resolved.
+struct ResolvedModel {
+  std::string variant, dir, dtype, display_name;
+  at::ScalarType scalar_type() const;
+  // Files whose fingerprints key every stage that runs the model.
+  std::vector<std::string> files() const;
+  // "" when the directory holds a loadable checkpoint, else what is missing and how to fix it.
+  std::string problem() const;
+};
+
+// Variants in display order: "dense" first, then by name; {dense: {}} when none are given.
+std::vector<std::pair<std::string, VariantSpec>> ordered_variants(const std::map<std::string, VariantSpec>& variants);
+ResolvedModel resolve_model(const ModelSection& model, const std::string& variant, const VariantSpec& spec);
+
+// The prompt's text (reading `file`, resolved like every config path).
+std::string prompt_text(const PromptSpec& prompt);
+void check_unique_ids(const std::vector<PromptSpec>& prompts, const Decoder& d, const std::string& key);
+
+// A tokenized prompt, with what each token stands for in the decoded text.
+struct TokenizedPrompt {
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> pieces;  // the text each token adds to `decoded` (special tokens included)
+  std::vector<std::int64_t> offsets;  // [T * 2] byte range of token t in `decoded`, flattened
+  std::string decoded;               // decode(ids) with special tokens
+};
+TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
+
+// A short label for a token in figures: the piece, whitespace made visible, cut to `max_chars`.
+std::string token_label(const std::string& piece, std::size_t max_chars = 12);
+
+}  // namespace sinklab
