@@ -221,3 +221,58 @@ TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
   CHECK(sinklab::test::sinklab({"model", "info", "/nonexistent"}).exit_code == 2);
   CHECK(sinklab::test::sinklab({"generate", dir, "--prompt", "x", "--dtype", "float16"}).exit_code == 2);
 }
+
+TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model inputs are rejected up front",
+          "[cli][catch_tag_release]") {
+  const char* env = std::getenv("SINKLAB_SHARED");
+  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
+  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
+    return;
+  }
+  TempDir dir;
+  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-catch-tag-release.yaml";
+  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  auto run = sinklab::test::sinklab({"run", example, model, "--results", dir / "results", "-q", "--threads", "2"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string out = dir / "results/tiny-phi3-catch-tag-release/latest";
+  for (const char* f : {"attention_mmlu_L0_H1.png", "pca_result_L0H1_fig5.svg", "pca_normalized_L4_fig5.png",
+                        "sinks_fig5.png", "result_fig5_L0_H1.png"})
+    CHECK(fs::exists(out + "/figures/" + f));
+  auto summary = read_json(out + "/summary.json");
+  CHECK(summary["catch_tag_release"]["metrics"]["dense"]["prompts"]["fig5"]["massive_activations"]["largest"][0]["dimension"] == 135);
+
+  // The paper configs validate without the checkpoint, and name it as missing.
+  auto results = dir / "bad";
+  for (const char* fig : {"fig2", "fig7", "fig8", "fig9", "fig10", "fig11"}) {
+    const std::string config = std::string(source_dir()) + "/configs/paper/" + fig + ".yaml";
+    auto v = sinklab::test::sinklab({"validate", config}, {"SINKLAB_MODELS=" + (dir / "no-models")});
+    INFO(fig << ": " << v.err);
+    CHECK(v.exit_code == 0);
+    CHECK_THAT(v.out, Contains("# missing input: model.path") && Contains("Phi-3-medium-4k-instruct"));
+    auto r = sinklab::test::sinklab({"run", config, "--results", results}, {"SINKLAB_MODELS=" + (dir / "no-models")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("no checkpoint directory") && Contains("Phi-3-medium-4k-instruct") &&
+                          Contains("SINKLAB_MODELS"));
+  }
+  CHECK_FALSE(has_entries(results + "/fig2-catch-tag-release"));
+
+  auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
+    std::vector<std::string> args{"run", example, model, "--results", results};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    auto r = sinklab::test::sinklab(args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK_FALSE(has_entries(results + "/tiny-phi3-catch-tag-release"));
+  };
+  expect_rejected({"probes=[{site: pattern, layers: [6]}]"}, "probes[0].layers: layer 6 does not exist");
+  expect_rejected({"probes=[{site: pattern, layers: [0], heads: [8]}]"}, "head 8 does not exist");
+  expect_rejected({"probes=[{site: patern}]"}, "did you mean 'pattern'");
+  expect_rejected({"pca=[{site: pattern, layer: 0, head: 1}]"}, "is an attention map");
+  expect_rejected({"pca=[{site: result, layer: 0}]"}, "is per head: give `head`");
+  expect_rejected({"pca=[{site: result, layer: 0, head: 1, prompt: fig6}]"}, "did you mean 'fig5'");
+  expect_rejected({"prompts=[{id: a, file: no-such-prompt.txt}]", "pca=[]", "probes=[]"}, "no prompt file");
+  expect_rejected({"model.path=" + (dir / "empty")}, "no checkpoint directory");
+}

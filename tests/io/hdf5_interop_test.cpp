@@ -20,6 +20,7 @@ static void write_sample(const std::string& path) {
   f.write("mask", at::tensor({1, 0, 1}).to(at::kBool));
   f.write("big", at::arange(100000, at::kDouble).reshape({1000, 100}));
   f.set_attr("/", "note", std::string("hello"));
+  f.write_strings("tokens", {"<s>", " caf\u00e9", "\n", ""});
 }
 
 TEST_CASE("h5dump reads sinklab files", "[io][interop]") {
@@ -57,10 +58,12 @@ assert list(bits.view(np.float32)) == [1.0, -3.0]
 assert f['bf16'].attrs['dtype'] == 'bfloat16'
 assert f['big'][999, 99] == 99999.0 and f['big'].compression == 'gzip'
 assert f.attrs['note'] == 'hello'
+assert list(f['tokens'].asstr()[:]) == ['<s>', ' caf\u00e9', '\n', ''], list(f['tokens'].asstr()[:])
 g = h5py.File(sys.argv[2], 'w')
 g['from_h5py'] = np.arange(6, dtype=np.int32).reshape(2, 3)
 g['flags'] = np.array([True, False])
 g['half'] = np.array([1.5], dtype=np.float16)
+g.create_dataset('words', data=['a', '\u00fcber'], dtype=h5py.string_dtype())
 )PY";
   auto py = dir.write("check.py", script);
   auto r = test::run_process({"/usr/bin/env", python, py, dir / "s.h5", dir / "h5py.h5"});
@@ -71,4 +74,5 @@ g['half'] = np.array([1.5], dtype=np.float16)
   CHECK(at::equal(g.read("flags"), at::tensor({1, 0}).to(at::kBool)));
   CHECK(g.read("half").scalar_type() == at::kHalf);
   CHECK(g.read("half").item<float>() == 1.5f);
+  CHECK(g.read_strings("words") == std::vector<std::string>{"a", "\u00fcber"});
 }

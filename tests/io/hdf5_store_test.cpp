@@ -139,3 +139,22 @@ TEST_CASE("missing, truncated and non-HDF5 files are input errors naming the fil
   CHECK_THROWS_WITH(ok.read("y"), Catch::Contains("no dataset 'y'"));
   CHECK_THROWS_AS(ok.write("x", at::ones({1})), InputError);
 }
+
+TEST_CASE("string datasets round-trip UTF-8, empty strings and empty lists", "[io][hdf5]") {
+  test::TempDir dir;
+  {
+    Hdf5File f(dir / "s.h5", Hdf5File::Mode::create);
+    f.write_strings("g/tokens", {"<s>", " \xe2\x96\x81the", "", "\n"}, {{"meaning", std::string("pieces")}});
+    f.write_strings("none", {});
+    CHECK_THROWS_AS(f.write_strings("none", {"x"}), InputError);
+  }
+  Hdf5File f(dir / "s.h5", Hdf5File::Mode::read);
+  CHECK(f.read_strings("g/tokens") == std::vector<std::string>{"<s>", " \xe2\x96\x81the", "", "\n"});
+  CHECK(f.read_strings("none").empty());
+  CHECK(attr_to_string(*f.attr("g/tokens", "meaning")) == "pieces");
+  bool listed = false;
+  for (const auto& d : f.datasets())
+    if (d.path == "/g/tokens") listed = d.dtype == "string" && d.shape == std::vector<std::int64_t>{4};
+  CHECK(listed);
+  CHECK_THROWS_AS(f.read_strings("missing"), InputError);
+}

@@ -4,10 +4,12 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/decoder_lm.h"
+#include "framework/util/error.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sinklab;
@@ -156,4 +158,44 @@ TEST_CASE("a cached prompt prefix can be reused for several continuations", "[mo
     CHECK(at::allclose(continued, full, 1e-4, 1e-5));
   }
   CHECK(shared.length() == 6);
+}
+
+TEST_CASE("attention weights are the checkpoint's projections, split for phi3", "[model][families]") {
+  test::TempDir dir;
+  auto weights = llama_weights(2, false, 9);
+  std::map<std::string, at::Tensor> m(weights.begin(), weights.end());
+  auto phi3 = DecoderLM::load(write_checkpoint(dir, "phi3", "phi3", 2, fuse_for_phi3(weights)));
+  auto w = phi3.attention_weights(1);
+  CHECK(at::equal(w.q, m["model.layers.1.self_attn.q_proj.weight"]));
+  CHECK(at::equal(w.k, m["model.layers.1.self_attn.k_proj.weight"]));
+  CHECK(at::equal(w.v, m["model.layers.1.self_attn.v_proj.weight"]));
+  CHECK(at::equal(w.o, m["model.layers.1.self_attn.o_proj.weight"]));
+  CHECK_THROWS_AS(phi3.attention_weights(L), InputError);
+}
+
+TEST_CASE("streaming hooks hand over exactly what a caching forward keeps", "[model][families][hooks]") {
+  test::TempDir dir;
+  auto model = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 5)));
+  auto ids = random_ids(1, 9, 4);
+  std::set<std::string> names{hook_name(0, "pattern"), hook_name(1, "resid_post")};
+  HookPoints kept = HookPoints::only(names);
+  model.forward(ids, kept);
+  std::map<std::string, at::Tensor> streamed;
+  HookPoints stream = HookPoints::streaming(names, [&](const std::string& n, const at::Tensor& t) { streamed[n] = t.clone(); });
+  model.forward(ids, stream);
+  REQUIRE(streamed.size() == 2);
+  CHECK(stream.cache().empty());
+  for (const auto& n : names) CHECK(at::equal(streamed.at(n), kept.at(n)));
+}
+
+TEST_CASE("a bfloat16 forward pass runs and stays close to float32", "[model][families]") {
+  // Regression: the attention mask used float32's lowest value, which overflows bfloat16.
+  test::TempDir dir;
+  auto path = write_checkpoint(dir, "llama", "llama", 4, llama_weights(4, false, 11));
+  auto f32 = DecoderLM::load(path), bf16 = DecoderLM::load(path, at::kBFloat16);
+  auto ids = random_ids(2, 10, 6);
+  HookPoints a = HookPoints::only({hook_name(1, "pattern")}), b = HookPoints::only({hook_name(1, "pattern")});
+  f32.forward(ids, a);
+  bf16.forward(ids, b);
+  CHECK((a.at(hook_name(1, "pattern")) - b.at(hook_name(1, "pattern")).to(at::kFloat)).abs().max().item<double>() < 0.05);
 }

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -84,4 +85,35 @@ TEST_CASE("heatmap cells are drawn in the colour map's colours", "[plot]") {
   CHECK(near(pixel(80 + 60, 44 + 20), Rgb{0.85, 0.85, 0.85}));
   CHECK(near(pixel(80 + 20, 44 + 20), viridis(0.0)));
   cairo_surface_destroy(png);
+}
+
+TEST_CASE("token strips paint each token's background in its colour and wrap long prompts", "[plot]") {
+  test::TempDir dir;
+  TokenStrip s;
+  s.title = "panel";
+  for (int i = 0; i < 120; ++i) {
+    s.tokens.push_back(i % 17 == 16 ? "\n" : " word" + std::to_string(i));
+    s.colors.push_back({static_cast<unsigned char>(i == 0 ? 255 : 0), 0, static_cast<unsigned char>(i == 0 ? 0 : 255)});
+  }
+  render_token_strips({s, s}, "strips", dir / "strip", 600);
+  REQUIRE(std::filesystem::exists(dir / "strip.svg"));
+  cairo_surface_t* png = cairo_image_surface_create_from_png((dir / "strip.png").c_str());
+  REQUIRE(cairo_surface_status(png) == CAIRO_STATUS_SUCCESS);
+  const int w = cairo_image_surface_get_width(png), h = cairo_image_surface_get_height(png);
+  const int stride = cairo_image_surface_get_stride(png);
+  const unsigned char* data = cairo_image_surface_get_data(png);
+  // 120 tokens of ~60 points in 560 points: at least 13 lines of 20 points per panel (PNG is 2x).
+  CHECK(h > 2 * 2 * 13 * 20);
+  int red = 0, blue = 0;  // background pixels of token 0 (red) and the others (blue)
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const unsigned char* p = data + y * stride + x * 4;  // BGRA
+      red += p[2] > 250 && p[1] < 5 && p[0] < 5;
+      blue += p[0] > 250 && p[1] < 5 && p[2] < 5;
+    }
+  cairo_surface_destroy(png);
+  CHECK(red > 100);
+  CHECK(blue > 50 * red);
+  s.colors.pop_back();
+  CHECK_THROWS(render_token_strips({s}, "bad", dir / "bad"));
 }

@@ -1,0 +1,71 @@
+// The shared model sections: checkpoint resolution and its messages, variant order, and
+// tokenized prompts whose pieces and offsets describe the decoded text exactly.
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "experiments/models/model_inputs.h"
+#include "framework/io/atomic_file.h"
+#include "framework/model/tokenizer/tokenizer.h"
+#include "tests/support/shared_dir.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+using Catch::Contains;
+
+TEST_CASE("a missing checkpoint is reported with the expected name and the fixes", "[experiments][models]") {
+  test::TempDir dir;
+  ModelSection m;
+  m.path = dir / "models/Phi-3-medium-4k-instruct";
+  auto r = resolve_model(m, "dense", {});
+  CHECK(r.display_name == "Phi-3-medium-4k-instruct");
+  CHECK_THAT(r.problem(), Contains("model.path") && Contains("'Phi-3-medium-4k-instruct'") && Contains("SINKLAB_MODELS"));
+  std::filesystem::create_directories(m.path);
+  write_file_atomic(m.path + "/config.json", "{}");
+  CHECK_THAT(r.problem(), Contains("tokenizer.json"));
+  VariantSpec other;
+  other.path = dir / "elsewhere";
+  other.dtype = "bfloat16";
+  auto v = resolve_model(m, "pruned", other);
+  CHECK(v.scalar_type() == at::kBFloat16);
+  CHECK_THAT(v.problem(), Contains("variants.pruned.path"));
+}
+
+TEST_CASE("variants: dense first, then by name; dense alone by default", "[experiments][models]") {
+  auto order = ordered_variants({{"wanda", {}}, {"dense", {}}, {"oats", {}}});
+  REQUIRE(order.size() == 3);
+  CHECK(order[0].first == "dense");
+  CHECK(order[1].first == "oats");
+  CHECK(order[2].first == "wanda");
+  auto none = ordered_variants({});
+  REQUIRE(none.size() == 1);
+  CHECK(none[0].first == "dense");
+}
+
+TEST_CASE("prompt pieces concatenate to the decoded text and offsets index it", "[experiments][models]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+    return;
+  }
+  auto tok = Tokenizer::from_file(*shared + "/models/tiny-phi3/tokenizer.json");
+  // Byte-fallback characters (emoji), newlines, and the <s> the post-processor adds.
+  for (std::string text : {std::string("It is a truth universally acknowledged."), std::string("caf\xc3\xa9 \xf0\x9f\x8d\xb5 tea\n\nnext"),
+                           std::string("  leading spaces")}) {
+    auto p = tokenize_prompt(tok, text, 0);
+    CHECK(p.ids == tok.encode(text));
+    REQUIRE(p.pieces.size() == p.ids.size());
+    REQUIRE(p.offsets.size() == 2 * p.ids.size());
+    std::string joined;
+    for (std::size_t t = 0; t < p.pieces.size(); ++t) {
+      CHECK(p.offsets[2 * t] == std::int64_t(joined.size()));
+      joined += p.pieces[t];
+      CHECK(p.offsets[2 * t + 1] == std::int64_t(joined.size()));
+    }
+    CHECK(joined == p.decoded);
+    CHECK(p.pieces.front() == "<s>");
+  }
+  auto cut = tokenize_prompt(tok, "It is a truth universally acknowledged.", 3);
+  CHECK(cut.ids.size() == 3);
+  CHECK(token_label("\n\nabc") == "\\n\\nabc");
+  CHECK(token_label("abcdefghijklmnop", 5) == "abcd\u2026");
+}
