@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "experiments/catch_tag_release/experiment.h"
+#include "experiments/catch_tag_release/figures.h"
 #include "experiments/catch_tag_release/stages.h"
 #include "framework/hooks/hook_points.h"
 #include "framework/plot/figures.h"
@@ -181,16 +182,9 @@ void CatchTagReleaseExperiment::report(const Hdf5File& run, const std::string& d
       std::vector<plot::TokenStrip> panels;
       for (const auto& m : models_) {
         const std::string g = group + "/" + m.variant;
-        auto rgb = run.read(g + "/rgb").contiguous();  // [T, 3] uint8
         auto ratio = to_doubles(run.read(g + "/explained_ratio"));
-        plot::TokenStrip s;
-        s.tokens = run.read_strings("/" + hook_stage_name(m.variant) + "/prompts/" + p.prompt + "/tokens");
-        const auto* px = rgb.data_ptr<std::uint8_t>();
-        for (std::int64_t t = 0; t < rgb.size(0); ++t) s.colors.push_back({px[3 * t], px[3 * t + 1], px[3 * t + 2]});
-        if (p.exclude_first) {
-          s.muted.assign(s.tokens.size(), false);
-          if (!s.muted.empty()) s.muted[0] = true;
-        }
+        plot::TokenStrip s = pca_strip(run.read_strings("/" + hook_stage_name(m.variant) + "/prompts/" + p.prompt + "/tokens"),
+                                       run.read(g + "/rgb"), p.exclude_first, "");
         std::vector<std::string> shares;
         for (double r : ratio) shares.push_back(fmt::format("{:.0f}%", 100 * r));
         s.title = panel_title(m, fmt::format("{} (0-based) | variance explained {}", site_title(hook, p.layer, p.head),

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "experiments/catch_tag_release/experiment.h"
+#include "experiments/catch_tag_release/figures.h"
 #include "experiments/catch_tag_release/stages.h"
 #include "framework/plot/figures.h"
 #include "framework/util/tensors.h"
@@ -102,30 +103,8 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
     for (const auto& m : models_) {
       const std::string base = "/" + metrics_stage_name(m.variant), g = base + "/prompts/" + prompt;
       auto layers = to_int64s(run.read(base + "/layers"));
-      auto alpha = run.read(g + "/sink_scores").to(at::kDouble);
-      const std::int64_t L = alpha.size(0), H = alpha.size(1);
-      std::vector<std::string> layer_labels, head_labels;
-      for (auto l : layers) layer_labels.push_back(std::to_string(l));
-      for (std::int64_t h = 0; h < H; ++h) head_labels.push_back(std::to_string(h));
-      auto panel = [&](const at::Tensor& values, const std::string& what) {
-        plot::Heatmap h;
-        h.title = fmt::format("{} | {} | {}", m.display_name, m.variant, what);
-        h.x_label = "head (0-based)";
-        h.y_label = "layer (0-based)";
-        h.colorbar_label = "sink score alpha";
-        h.rows = int(L);
-        h.cols = int(H);
-        h.values = to_doubles(values);
-        h.row_labels = layer_labels;
-        h.col_labels = head_labels;
-        h.vmin = 0.0;
-        h.vmax = 1.0;
-        h.cell = std::clamp(420.0 / double(std::max(L, H)), 9.0, 36.0);
-        maps.push_back(std::move(h));
-      };
-      panel(alpha.select(2, 0), "first token, alpha_0");
-      auto later = alpha.narrow(2, 1, alpha.size(2) - 1).nan_to_num(-1.0);
-      panel(std::get<0>(later.max(2)).clamp_min(0), "strongest later sink, max_k>0 alpha_k");
+      for (auto& panel : sink_panels(run.read(g + "/sink_scores"), layers, fmt::format("{} | {} | ", m.display_name, m.variant)))
+        maps.push_back(std::move(panel));
       std::vector<double> x(layers.begin(), layers.end());
       mags.series.push_back({"max, " + m.variant, x, to_doubles(run.read(g + "/abs_max"))});
       mags.series.push_back({"median, " + m.variant, x, to_doubles(run.read(g + "/abs_median"))});

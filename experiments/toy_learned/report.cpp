@@ -1,7 +1,12 @@
 // Figures and headline numbers of the learned toys, read back from run.h5.
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
+#include "experiments/catch_tag_release/figures.h"
 #include "experiments/toy_learned/experiment.h"
+#include "framework/analysis/pca.h"
+#include "framework/analysis/sinks.h"
 #include "framework/plot/figures.h"
 #include "framework/util/strings.h"
 
@@ -103,6 +108,36 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
   int cols = int(maps.size() / 2);  // one row per layer for two-layer models
   plot::render_heatmap_grid(maps, std::max(1, std::min(cols, 4)), "Attention of the trained " + model + " (0-based layers)",
                             figures_dir + "/toy_learned_" + model + "_attention");
+
+  // The figures real models get (catch_tag_release): sink maps and PCA colourings of the
+  // residual stream after each layer. With [SEP] at position t the catching layer shows a later
+  // sink at t, and the tag makes the tokens after [SEP] one colour.
+  std::vector<at::Tensor> sinks;
+  std::vector<std::int64_t> layer_ids;
+  std::vector<plot::TokenStrip> strips;
+  for (int l = 0; run.has(measure + fmt::format("/example/attention_layer{}", l)); ++l) {
+    sinks.push_back(sink_scores(run.read(measure + fmt::format("/example/attention_layer{}", l)), /*min_queries=*/4));
+    layer_ids.push_back(l);
+    const std::string resid = measure + fmt::format("/example/resid_layer{}", l);
+    if (!run.has(resid)) continue;
+    auto x = run.read(resid);  // [T, d]
+    const int k = int(std::min<std::int64_t>({3, x.size(1), x.size(0) - 1}));
+    auto fit = fit_pca(x, k);
+    auto proj = pca_project(fit, x);
+    std::vector<std::string> shares;
+    for (double r : vec(fit.explained_ratio)) shares.push_back(fmt::format("{:.0f}%", 100 * r));
+    strips.push_back(catch_tag_release::pca_strip(
+        labels, pca_rgb(proj, pca_range({proj})), false,
+        fmt::format("residual stream after layer {} (0-based) | variance explained {}", l, join(shares, ", "))));
+  }
+  auto panels_h = catch_tag_release::sink_panels(at::stack(sinks), layer_ids, "");
+  plot::render_heatmap_grid(panels_h, 2, "Sink scores of the trained " + model + " on the example sequence",
+                            figures_dir + "/toy_learned_" + model + "_sinks");
+  if (!strips.empty()) {
+    strips.front().note = "top principal components as R, G(, B), min-max scaled to 0-255 over the sequence";
+    plot::render_token_strips(strips, "PCA colouring of the trained " + model + " (tag: tokens after [SEP] share a colour)",
+                              figures_dir + "/toy_learned_" + model + "_pca");
+  }
 
   plot::LinePlot spectra{"Singular values at the end of training: " + model, "index", "singular value", false, true, {}};
   for (const char* kind : {"qk", "v"}) {

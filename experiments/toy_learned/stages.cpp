@@ -141,7 +141,7 @@ class MeasureStage : public Stage {
       : model_(std::move(model)), run_(std::move(run)), task_(std::move(task)), example_(example), seed_(seed) {}
   std::string train_stage() const { return ToyLearnedExperiment::stage_name(model_, seed_, "train"); }
   std::string name() const override { return ToyLearnedExperiment::stage_name(model_, seed_, "measure"); }
-  int version() const override { return 2; }  // 2: catch_any_head
+  int version() const override { return 3; }  // 2: catch_any_head; 3: example residual streams
   nlohmann::ordered_json reads() const override {
     return {{"task", encode_value(task_)}, {"model", encode_value(run_.model)},
             {"eval_sequences", run_.train.eval_sequences}, {"example", encode_value(example_)}, {"seed", seed_}};
@@ -212,6 +212,9 @@ class MeasureStage : public Stage {
     for (std::size_t l = 0; l < trace.attention.size(); ++l)
       out.write(fmt::format("example/attention_layer{}", l), trace.attention[l][0],
                 str("final model's attention, [head, query, key]"));
+    for (std::size_t l = 0; l < trace.resid.size(); ++l)
+      out.write(fmt::format("example/resid_layer{}", l), trace.resid[l][0],
+                str("final model's residual stream after the layer, [T, d_model]"));
     out.write("example/output", trace.output.to(at::kDouble), str("final model's prediction, [1]"));
     out.write("example/target", averaging_target(ex), str("mean of x_{t+1..T}, [1]"));
   }

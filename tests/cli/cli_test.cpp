@@ -186,7 +186,8 @@ toy_learned:
   for (const char* f : {"artifacts/toy_learned.tiny2d.seed3.train/step-000000.safetensors",
                         "artifacts/toy_learned.tiny.seed3.train/step-000040.safetensors",
                         "figures/toy_learned_tiny_emergence.png", "figures/toy_learned_tiny2d_attention.svg",
-                        "figures/toy_learned_tiny_spectra.png"})
+                        "figures/toy_learned_tiny_spectra.png", "figures/toy_learned_tiny_sinks.png",
+                        "figures/toy_learned_tiny2d_pca.svg"})
     CHECK(fs::exists(fs::path(run) / f));
   auto summary = read_json(run + "/summary.json");
   CHECK(summary["toy_learned"]["tiny"][0]["seed"] == 3);
