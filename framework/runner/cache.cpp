@@ -13,6 +13,39 @@ namespace sinklab {
 
 StageCache::StageCache(std::string dir) : dir_(std::move(dir)) {}
 
+std::string StageCache::fingerprint(const std::string& path) const {
+  std::error_code ec;
+  const std::string abs = fs::weakly_canonical(path, ec).string();
+  const auto size = fs::file_size(abs, ec);
+  SINKLAB_INPUT_CHECK(!ec, "cannot read input file '{}': {}", path, ec.message());
+  const auto mtime = std::int64_t(fs::last_write_time(abs).time_since_epoch().count());
+  const std::string memo = (fs::path(dir_) / "fingerprints.json").string();
+  if (fingerprints_.is_null()) {
+    fingerprints_ = nlohmann::json::object();
+    if (fs::exists(memo)) {
+      try {
+        fingerprints_ = nlohmann::json::parse(read_file(memo));
+      } catch (const std::exception& e) {
+        log::warn("{}: unreadable ({}); fingerprints are recomputed", memo, e.what());
+      }
+    }
+  }
+  if (auto it = fingerprints_.find(abs); it != fingerprints_.end() && it->is_object() &&
+                                          it->value("size", std::uint64_t(0)) == size && it->value("mtime", std::int64_t(0)) == mtime)
+    return it->value("sha256", "");
+  const std::string hash = sha256_file(abs);
+  fingerprints_[abs] = {{"size", size}, {"mtime", mtime}, {"sha256", hash}};
+  // Best effort: a concurrent run may overwrite this with its own additions; entries it lacks
+  // are simply hashed again later.
+  try {
+    fs::create_directories(dir_);
+    write_file_atomic(memo, fingerprints_.dump(1) + "\n");
+  } catch (const std::exception& e) {
+    log::debug("cannot record fingerprints in {}: {}", memo, e.what());
+  }
+  return hash;
+}
+
 std::string StageCache::entry_path(const std::string& stage, const std::string& key) const {
   return (fs::path(dir_) / stage / (key + ".h5")).string();
 }

@@ -5,6 +5,7 @@
 #include <cairo.h>
 #include <fmt/core.h>
 #include <openssl/opensslv.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <torch/version.h>
 
@@ -50,7 +51,7 @@ nlohmann::ordered_json build_provenance(const ProvenanceInput& in) {
                       {"seconds", s.seconds},
                       {"compute_seconds", s.compute_seconds},
                       {"entry", s.entry}});
-    for (const auto& f : s.input_files) inputs.push_back({{"path", f}, {"sha256", sha256_file(f)}, {"stage", s.name}});
+    for (const auto& [path, hash] : s.input_files) inputs.push_back({{"path", path}, {"sha256", hash}, {"stage", s.name}});
   }
   p["stages"] = stages;
   p["input_files"] = inputs;
@@ -64,6 +65,9 @@ nlohmann::ordered_json build_provenance(const ProvenanceInput& in) {
   p["device"] = {{"selected", in.device}, {"cuda_available", cuda_available()}, {"cuda_devices", cuda_device_count()}};
   p["libraries"] = library_versions();
   p["seeds"] = {{"seed", in.seed}};
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  p["peak_memory_mib"] = double(usage.ru_maxrss) / 1024.0;  // resident set high-water mark (ru_maxrss is KiB)
   return p;
 }
 

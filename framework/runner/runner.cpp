@@ -127,8 +127,8 @@ std::vector<StageRecord> Runner::run() {
     }
     std::vector<std::pair<std::string, std::string>> file_hashes;
     for (const auto& f : stage->input_files()) {
-      file_hashes.emplace_back(f, sha256_file(f));
-      rec.input_files.push_back(f);
+      file_hashes.emplace_back(f, cache_.fingerprint(f));
+      rec.input_files.push_back(file_hashes.back());
     }
     rec.key = cache_key(*stage, upstream_keys, file_hashes);
     rec.entry = cache_.entry_path(rec.name, rec.key);

@@ -22,7 +22,7 @@ struct StageRecord {
   bool cached = false;     // true when reused, false when computed in this run
   double seconds = 0.0;    // time spent in this run (lookup or computation)
   double compute_seconds = 0.0;  // time the computation took when it ran
-  std::vector<std::string> input_files;
+  std::vector<std::pair<std::string, std::string>> input_files;  // (path, sha256)
 };
 
 struct RunnerOptions {
