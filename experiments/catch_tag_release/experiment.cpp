@@ -17,9 +17,12 @@ CatchTagReleaseExperiment::CatchTagReleaseExperiment(const RunConfig& config) : 
   for (const auto& [name, spec] : ordered_variants(config_.variants))
     models_.push_back(resolve_model(*config_.model, name, spec));
   // Defaults that depend on other sections.
+  std::set<std::string> names;
   for (auto& p : config_.pca) {
     if (p.prompt.empty()) p.prompt = config_.prompts.front().id;
     if (p.fit_prompt.empty()) p.fit_prompt = p.prompt;
+    SINKLAB_INPUT_CHECK(names.insert(p.display_name()).second,
+                        "pca: two entries are both named '{}'; give one a `name`", p.display_name());
   }
 }
 
