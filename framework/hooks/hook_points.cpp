@@ -17,6 +17,7 @@ std::string hook_name(int layer, const std::string& site) {
       {"z", "attn.hook_z"},                    {"result", "attn.hook_result"},
       {"attn_out", "hook_attn_out"},           {"resid_mid", "hook_resid_mid"},
       {"normalized", "ln2.hook_normalized"},   {"mlp_out", "hook_mlp_out"},
+      {"ln1_normalized", "ln1.hook_normalized"}, {"post", "mlp.hook_post"},
       {"resid_post", "hook_resid_post"}};
   std::string full = site;
   if (auto it = sites.find(site); it != sites.end()) full = it->second;

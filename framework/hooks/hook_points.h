@@ -14,7 +14,8 @@ namespace sinklab {
 
 // "blocks.3.attn.hook_pattern" from (3, "pattern") or (3, "attn.hook_pattern"); per-block short
 // forms as in TransformerLens: resid_pre, q, k, v, attn_scores, pattern, z, result, attn_out,
-// resid_mid, normalized (ln2), mlp_out, resid_post. Unknown sites are an InputError.
+// resid_mid, normalized (ln2), mlp_out, resid_post; plus ln1_normalized (the attention input) and post
+// (mlp.hook_post, the input of the down projection), the inputs pruning calibrates on.
 std::string hook_name(int layer, const std::string& site);
 
 class HookPoints {

@@ -42,8 +42,18 @@ class DecoderLM : public LanguageModel {
                      const at::Tensor& attention_mask = at::Tensor()) const override;
   using LanguageModel::forward;
   AttentionWeights attention_weights(std::int64_t layer) const override;
+  at::Tensor embed(const at::Tensor& ids) const override;
+  at::Tensor run_block(std::int64_t layer, const at::Tensor& h, HookPoints& hooks) const override;
+  std::vector<LinearLayer> linear_layers(std::int64_t layer) override;
+  std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const override;
 
  private:
+  struct Rope {
+    at::Tensor cos, sin;  // [B, 1, T, rotary_dim]
+  };
+  Rope rope(const at::Tensor& positions) const;
+  at::Tensor block(std::int64_t layer, at::Tensor h, const AttentionMasking& masking, const Rope& rope, HookPoints& hooks,
+                   KvCache* cache) const;
   ModelSpec spec_;
   at::Tensor embed_, final_norm_, lm_head_;  // [V, D], [D], [V, D]
   std::vector<DecoderLayer> layers_;

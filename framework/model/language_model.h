@@ -20,6 +20,14 @@ struct AttentionWeights {
   at::Tensor q, k, v, o;
 };
 
+// One linear map inside a decoder block, the unit pruning works on.
+struct LinearLayer {
+  std::string name;   // its checkpoint name without ".weight" (phi3: the split q_proj/k_proj/v_proj/gate_proj/up_proj)
+  std::string kind;   // q, k, v, o, gate, up, down (llama family); q, k, v, o, fc, proj (gpt2)
+  at::Tensor weight;  // [out, in], sharing storage with the model: writing into it changes the model
+  std::string input;  // the hook site whose value [B, T, in] (z: [B, T, H, hd]) is this map's input
+};
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
@@ -32,6 +40,16 @@ class LanguageModel {
                              const at::Tensor& attention_mask = at::Tensor()) const = 0;
   at::Tensor forward(const at::Tensor& ids) const;
   virtual AttentionWeights attention_weights(std::int64_t layer) const = 0;
+
+  // Block by block (sequential calibration): the residual stream entering block 0 [B, T, D],
+  // and one block applied to a residual stream [B, T, D] of unpadded sequences.
+  virtual at::Tensor embed(const at::Tensor& ids) const = 0;
+  virtual at::Tensor run_block(std::int64_t layer, const at::Tensor& h, HookPoints& hooks) const = 0;
+  // The linear maps of one block, in a fixed order (pruning edits them in place).
+  virtual std::vector<LinearLayer> linear_layers(std::int64_t layer) = 0;
+  // Every weight under the name and in the layout the checkpoint stores it (fused again where
+  // the family fuses), for saving an edited model as a HuggingFace checkpoint.
+  virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const = 0;
   // Greedy decoding with the KV cache: prompt ids -> prompt + up to max_new ids (stops at stop_id).
   std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
                                             std::int64_t stop_id = -1) const;
