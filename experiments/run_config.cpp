@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "framework/prune/methods.h"
 #include "framework/util/strings.h"
 
 namespace sinklab {
@@ -10,15 +11,17 @@ namespace sinklab {
 // Cross-references between the model sections: every prompt id named exists, and a model has
 // something to do.
 void RunConfig::validate_model_sections(const Decoder& d) const {
-  const bool uses_model = !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics;
+  const bool uses_model = !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics || calibration;
   if (!model) {
     if (uses_model) d.fail("model", "prompts, variants, probes, pca and metrics need a model: add 'model: {path: ...}'");
     return;
   }
-  if (prompts.empty()) d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
+  const bool analyses = !probes.empty() || !pca.empty() || metrics;
+  const bool prunes = std::any_of(variants.begin(), variants.end(), [](const auto& v) { return v.second.prune.has_value(); });
+  if (analyses && prompts.empty())
+    d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
   check_unique_ids(prompts, d, "prompts");
-  if (probes.empty() && pca.empty() && !metrics)
-    d.fail("model", "the model has nothing to do: add probes, pca or metrics");
+  if (!analyses && !prunes) d.fail("model", "the model has nothing to do: add probes, pca, metrics or a pruned variant");
   std::vector<std::string> ids;
   for (const auto& p : prompts) ids.push_back(p.id);
   auto known = [&](const std::string& id, const std::string& key) {
@@ -34,6 +37,21 @@ void RunConfig::validate_model_sections(const Decoder& d) const {
   if (metrics)
     for (const auto& id : metrics->prompts) known(id, "metrics.prompts");
   for (const auto& [name, v] : variants) {
+    const std::string key = "variants." + name;
+    if (v.prune && !v.path.empty())
+      d.fail("variants", fmt::format("{}: a pruned variant prunes model.path; remove `path`", key));
+    if (v.prune && prune_method(v.prune->method).needs_calibration && !calibration)
+      d.fail("calibration", fmt::format("{} prunes with {}, which needs calibration data: add calibration: {{path: ..., "
+                                        "samples: 128, seq_len: 2048}}", key, v.prune->method));
+    if (v.ablate_lowrank) {
+      auto from = variants.find(v.from);
+      if (from == variants.end() || !from->second.prune || from->second.prune->method != "oats")
+        d.fail("variants", fmt::format("{}.from: '{}' must name a variant pruned with oats (its low-rank terms are "
+                                       "what ablate_lowrank removes)", key, v.from));
+      if (v.prune) d.fail("variants", fmt::format("{}: give either prune or ablate_lowrank, not both", key));
+    } else if (!v.from.empty()) {
+      d.fail("variants", fmt::format("{}.from is only used with ablate_lowrank", key));
+    }
     bool safe = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
       return std::isalnum(c) || c == '-' || c == '_';
     });

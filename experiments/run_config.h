@@ -6,6 +6,7 @@
 
 #include "experiments/catch_tag_release/config.h"
 #include "experiments/models/model_inputs.h"
+#include "framework/prune/calibration.h"
 #include "experiments/theorem41/config.h"
 #include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
@@ -23,6 +24,7 @@ struct RunConfig {
   std::optional<ModelSection> model;
   std::vector<PromptSpec> prompts;
   std::map<std::string, VariantSpec> variants;
+  std::optional<CalibrationConfig> calibration;
   std::vector<catch_tag_release::Probe> probes;
   std::vector<catch_tag_release::PcaSpec> pca;
   std::optional<catch_tag_release::MetricsSpec> metrics;
@@ -39,6 +41,7 @@ struct RunConfig {
     v("model", model, "a HuggingFace checkpoint to hook, measure and draw (paper Sections 2-3)");
     v("prompts", prompts, "prompts run through the model: [{id, text | file, max_tokens}]");
     v("variants", variants, "name -> variant of the model, side by side in figures (default {dense: {}})");
+    v("calibration", calibration, "calibration text for pruned variants: {path, samples, seq_len, seed}");
     v("probes", probes, "hook sites to keep: [{site, layers, heads, prompts, plot}]");
     v("pca", pca, "PCA colourings: [{site, layer, head, prompt, fit_prompt, components, exclude_first, joint}]");
     v("metrics", metrics, "sink scores, massive activations, outlier dimensions, per-head spectra");

@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-openmp          # without OpenBLAS, LibTorch falls back to reference BLAS (~30x slower)
   libyaml-cpp-dev libhdf5-dev libfmt-dev libboost-program-options-dev
   nlohmann-json3-dev libssl-dev libcairo2-dev fonts-dejavu-core libpcre2-dev   # PCRE2: Unicode regex for tokenizers
+  zlib1g-dev                                # gzip-compressed calibration data (C4 shards)
 )
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(catch2 hdf5-tools python3-h5py)  # h5dump and h5py check that our files open elsewhere

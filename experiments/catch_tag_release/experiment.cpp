@@ -7,6 +7,7 @@
 #include <set>
 
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/pruning/stages.h"
 #include "framework/hooks/hook_points.h"
 #include "framework/model/model_spec.h"
 #include "framework/util/error.h"
@@ -101,7 +102,7 @@ std::vector<std::string> CatchTagReleaseExperiment::input_problems() const {
 }
 
 std::vector<std::unique_ptr<Stage>> CatchTagReleaseExperiment::stages() const {
-  std::vector<std::unique_ptr<Stage>> out;
+  std::vector<std::unique_ptr<Stage>> out = pruning::variant_stages(config_);
   std::vector<std::string> hook_stages;
   for (const auto& m : models_) {
     if (!config_.probes.empty() || !config_.pca.empty()) {

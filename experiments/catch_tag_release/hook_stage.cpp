@@ -7,6 +7,7 @@
 
 #include "experiments/catch_tag_release/experiment.h"
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/pruning/stages.h"
 #include "framework/model/language_model.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
@@ -14,11 +15,12 @@
 
 namespace sinklab::catch_tag_release {
 
-LoadedModel load_model(const ResolvedModel& m, c10::Device device) {
+LoadedModel load_model(const ResolvedModel& m, StageContext& ctx) {
   auto problem = m.problem();
   SINKLAB_INPUT_CHECK(problem.empty(), "{}", problem);
-  LoadedModel out{load_language_model(m.dir, m.scalar_type(), device),
-                  Tokenizer::from_file((std::filesystem::path(m.dir) / "tokenizer.json").string())};
+  const std::string dir = pruning::model_directory(m, ctx);
+  LoadedModel out{load_language_model(dir, m.scalar_type(), ctx.device()),
+                  Tokenizer::from_file((std::filesystem::path(dir) / "tokenizer.json").string())};
   return out;
 }
 
@@ -66,9 +68,12 @@ class HookStage : public Stage {
             {"pca", encode_value(config_.pca)}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
+  std::vector<std::string> upstream() const override {
+    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
+  }
 
   void run(StageContext& ctx) const override {
-    LoadedModel lm = load_model(model_, ctx.device());
+    LoadedModel lm = load_model(model_, ctx);
     const ModelSpec& spec = lm.model->spec();
     auto requests = site_requests(config_, spec.num_layers);
     auto& out = ctx.output();

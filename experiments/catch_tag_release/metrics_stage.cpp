@@ -25,6 +25,9 @@ class MetricsStage : public Stage {
             {"metrics", encode_value(*config_.metrics)}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
+  std::vector<std::string> upstream() const override {
+    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
+  }
 
   std::vector<PromptSpec> selected_prompts() const {
     std::vector<PromptSpec> out;
@@ -37,7 +40,7 @@ class MetricsStage : public Stage {
 
   void run(StageContext& ctx) const override {
     const MetricsSpec& ms = *config_.metrics;
-    LoadedModel lm = load_model(model_, ctx.device());
+    LoadedModel lm = load_model(model_, ctx);
     const ModelSpec& spec = lm.model->spec();
     std::vector<std::int64_t> layers = ms.layers;
     if (layers.empty())

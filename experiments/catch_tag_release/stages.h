@@ -24,7 +24,7 @@ struct LoadedModel {
   std::unique_ptr<LanguageModel> model;
   Tokenizer tokenizer;
 };
-LoadedModel load_model(const ResolvedModel& model, c10::Device device);
+LoadedModel load_model(const ResolvedModel& model, StageContext& ctx);
 
 // What the cache key of a stage that runs prompts through a variant depends on.
 nlohmann::ordered_json model_reads(const ResolvedModel& model);

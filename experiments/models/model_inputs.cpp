@@ -53,6 +53,8 @@ ResolvedModel resolve_model(const ModelSection& model, const std::string& varian
   r.variant = variant;
   r.dir = resolve_data_path(spec.path.empty() ? model.path : spec.path);
   r.dtype = spec.dtype.empty() ? model.dtype : spec.dtype;
+  if (spec.prune) r.source_stage = "prune." + variant;
+  if (spec.ablate_lowrank) r.source_stage = "ablate." + variant;
   r.display_name = !model.name.empty() && spec.path.empty() ? model.name : fs::path(r.dir).lexically_normal().filename().string();
   if (r.display_name.empty()) r.display_name = fs::path(r.dir).lexically_normal().parent_path().filename().string();
   return r;
@@ -80,6 +82,7 @@ std::string ResolvedModel::problem() const {
 }
 
 std::vector<std::string> ResolvedModel::files() const {
+  if (!source_stage.empty()) return {};  // the upstream stage's key covers the checkpoint
   std::vector<std::string> out{(fs::path(dir) / "config.json").string(), (fs::path(dir) / "tokenizer.json").string()};
   CheckpointDir ckpt(dir);
   for (const auto& f : ckpt.files()) out.push_back(f);

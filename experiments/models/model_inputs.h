@@ -6,10 +6,12 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "framework/config/fields.h"
+#include "framework/prune/prune_config.h"
 
 namespace sinklab {
 
@@ -45,20 +47,39 @@ struct PromptSpec {
   void validate(const Decoder& d) const;
 };
 
+// The paper's Fig. 4 intervention: the low-rank terms OATS kept, removed from some matrices.
+struct LowRankAblation {
+  std::vector<std::int64_t> layers;
+  std::vector<std::string> matrices{"q", "k", "v"};
+  template <class V>
+  void fields(V& v) {
+    v("layers", layers, "0-based layers whose low-rank terms are zeroed (empty = all)", Check::at_least(0));
+    v("matrices", matrices, "which maps: q, k, v, o, gate, up, down (gpt2: fc, proj)");
+  }
+};
+
 // A variant of the configured model. Empty (`dense: {}`) is the model as it is.
 struct VariantSpec {
   std::string path;   // another checkpoint directory instead of model.path
   std::string dtype;  // another dtype instead of model.dtype
+  std::optional<PruneConfig> prune;
+  std::string from;
+  std::optional<LowRankAblation> ablate_lowrank;
   template <class V>
   void fields(V& v) {
     v("path", path, "use this checkpoint directory instead of model.path");
     v("dtype", dtype, "use this dtype instead of model.dtype", Check::one_of({"", "float32", "bfloat16", "float16"}));
+    v("prune", prune, "prune model.path with {method, sparsity, pattern, ...}; needs `calibration` (except magnitude)");
+    v("from", from, "the (oats) variant an ablation starts from");
+    v("ablate_lowrank", ablate_lowrank, "zero the low-rank terms of `from`'s OATS model in these layers/matrices");
   }
 };
 
-// Everything needed to load one variant's model, resolved.
+// Everything needed to load one variant's model, resolved. A pruned or ablated variant's
+// checkpoint is the artifact directory of `source_stage` (known when that stage has run).
 struct ResolvedModel {
   std::string variant, dir, dtype, display_name;
+  std::string source_stage;
   at::ScalarType scalar_type() const;
   // Files whose fingerprints key every stage that runs the model.
   std::vector<std::string> files() const;

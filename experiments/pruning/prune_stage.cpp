@@ -1,0 +1,129 @@
+// prune.V: the pruned model, saved as a HuggingFace checkpoint, and its sparsity accounting.
+#include <ATen/ATen.h>
+
+#include <filesystem>
+
+#include "experiments/pruning/stages.h"
+#include "framework/io/atomic_file.h"
+#include "framework/io/safetensors.h"
+#include "framework/model/language_model.h"
+#include "framework/prune/methods.h"
+#include "framework/prune/prune_model.h"
+#include "framework/prune/save_checkpoint.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+#include "framework/util/progress.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab::pruning {
+namespace {
+
+const auto f64 = at::TensorOptions().dtype(at::kDouble);
+const auto i64 = at::TensorOptions().dtype(at::kLong);
+
+class PruneStage : public Stage {
+ public:
+  PruneStage(ResolvedModel base, PruneConfig prune, bool calibrated, std::optional<CalibrationConfig> calibration)
+      : base_(std::move(base)), prune_(std::move(prune)), calibrated_(calibrated), calibration_(std::move(calibration)) {}
+  std::string name() const override { return "prune." + base_.variant; }
+  int version() const override { return 1; }
+  nlohmann::ordered_json reads() const override {
+    return {{"dtype", base_.dtype}, {"prune", encode_value(prune_)}};
+  }
+  std::vector<std::string> upstream() const override {
+    return calibrated_ ? std::vector<std::string>{kCalibrateStage} : std::vector<std::string>{};
+  }
+  std::vector<std::string> input_files() const override { return base_.files(); }
+
+  void run(StageContext& ctx) const override {
+    auto problem = base_.problem();
+    SINKLAB_INPUT_CHECK(problem.empty(), "{}", problem);
+    auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device());
+    at::Tensor ids = calibrated_ ? ctx.input(kCalibrateStage).read("ids") : at::zeros({0, 1}, i64);
+    Progress progress(name(), model->spec().num_layers);
+    PruneReport report = prune_model(*model, ids, prune_, 8, [&](std::int64_t) { progress.advance(); });
+    progress.finish();
+
+    const std::string dir = ctx.artifact_dir();
+    save_hf_checkpoint(*model, base_.dir, dir, {{"sinklab_pruning", kPruningReport}});
+    // Accounting, per matrix and overall; OATS factors beside the checkpoint.
+    nlohmann::ordered_json matrices = nlohmann::ordered_json::array();
+    std::vector<std::pair<std::string, at::Tensor>> lowrank;
+    std::int64_t total = 0, kept = 0, zeros = 0;
+    std::vector<double> layer, rows, cols, nz, params, rank, seconds, error;
+    for (const auto& m : report.matrices) {
+      const std::int64_t n = m.rows * m.cols;
+      total += n;
+      kept += m.parameters;
+      zeros += m.zeros;
+      matrices.push_back({{"name", m.name}, {"kind", m.kind}, {"layer", m.layer}, {"shape", {m.rows, m.cols}},
+                          {"zeros", m.zeros}, {"sparsity", double(m.zeros) / double(n)},
+                          {"parameters", m.parameters}, {"parameter_fraction", double(m.parameters) / double(n)},
+                          {"rank", m.rank}, {"relative_error", m.relative_error}, {"seconds", m.seconds}});
+      if (m.lowrank_u.defined()) {
+        lowrank.emplace_back(m.name + ".lowrank_u", m.lowrank_u.contiguous());
+        lowrank.emplace_back(m.name + ".lowrank_v", m.lowrank_v.contiguous());
+        lowrank.emplace_back(m.name + ".sparse_mask", m.keep.to(at::kByte));
+      }
+      layer.push_back(double(m.layer)), rows.push_back(double(m.rows)), cols.push_back(double(m.cols));
+      nz.push_back(double(m.zeros)), params.push_back(double(m.parameters)), rank.push_back(double(m.rank));
+      seconds.push_back(m.seconds), error.push_back(m.relative_error);
+    }
+    if (!lowrank.empty())
+      write_safetensors((fs::path(dir) / kLowRankFile).string(), lowrank,
+                        {{"meaning", "OATS: weight = S + lowrank_u @ lowrank_v; sparse_mask is S's pattern"}});
+    nlohmann::ordered_json doc{
+        {"method", prune_.method},
+        {"config", encode_value(prune_)},
+        {"source_checkpoint", fs::absolute(base_.dir).string()},
+        {"calibration", calibration_ && calibrated_ ? encode_value(*calibration_) : nlohmann::ordered_json()},
+        {"calibration_tokens", report.calibration_tokens},
+        {"pruned_matrices", matrices.size()},
+        {"sparsity", double(zeros) / double(std::max<std::int64_t>(total, 1))},
+        {"parameter_fraction", double(kept) / double(std::max<std::int64_t>(total, 1))},
+        {"block_seconds", report.block_seconds},
+        {"matrices", matrices}};
+    write_file_atomic((fs::path(dir) / kPruningReport).string(), doc.dump(2) + "\n");
+
+    auto& out = ctx.output();
+    auto meaning = [](const std::string& s) { return Attrs{{"meaning", s}}; };
+    std::vector<std::string> names;
+    for (const auto& m : report.matrices) names.push_back(m.name);
+    out.write_strings("matrices/name", names, meaning("pruned linear maps, [M]"));
+    out.write("matrices/layer", at::tensor(layer, f64), meaning("0-based block, [M]"));
+    out.write("matrices/shape", at::stack({at::tensor(rows, f64), at::tensor(cols, f64)}, 1), meaning("[out, in], [M, 2]"));
+    out.write("matrices/zeros", at::tensor(nz, f64), meaning("exact zeros of the stored weight, [M]"));
+    out.write("matrices/parameters", at::tensor(params, f64), meaning("kept parameters (incl. low-rank factors), [M]"));
+    out.write("matrices/rank", at::tensor(rank, f64), meaning("OATS rank, [M]"));
+    out.write("matrices/seconds", at::tensor(seconds, f64), meaning("pruning time, [M]"));
+    out.write("matrices/relative_error", at::tensor(error, f64), meaning("||W - W'||_F / ||W||_F, [M]"));
+    out.write("block_seconds", at::tensor(report.block_seconds, f64), meaning("calibration + pruning per block, [L]"));
+    if (!report.matrices.empty() && !report.matrices.front().objective.empty()) {
+      std::vector<at::Tensor> obj;
+      for (const auto& m : report.matrices) obj.push_back(at::tensor(m.objective, f64));
+      out.write("matrices/oats_objective", at::stack(obj),
+                meaning("||W D - S - L||_F / ||W D||_F after each round, [M, iterations]"));
+    }
+    out.set_attr("/", "sparsity", double(zeros) / double(std::max<std::int64_t>(total, 1)));
+    out.set_attr("/", "parameter_fraction", double(kept) / double(std::max<std::int64_t>(total, 1)));
+    log::info("{}: {} matrices, sparsity {:.4f}, kept parameters {:.4f}", name(), report.matrices.size(),
+              double(zeros) / double(std::max<std::int64_t>(total, 1)), double(kept) / double(std::max<std::int64_t>(total, 1)));
+  }
+
+ private:
+  ResolvedModel base_;
+  PruneConfig prune_;
+  bool calibrated_;
+  std::optional<CalibrationConfig> calibration_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_prune_stage(const ResolvedModel& base, const PruneConfig& prune,
+                                        const std::optional<CalibrationConfig>& calibration) {
+  const bool calibrated = prune_method(prune.method).needs_calibration;
+  return std::make_unique<PruneStage>(base, prune, calibrated, calibration);
+}
+
+}  // namespace sinklab::pruning

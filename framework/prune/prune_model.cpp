@@ -1,0 +1,89 @@
+#include "framework/prune/prune_model.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "framework/model/language_model.h"
+#include "framework/prune/methods.h"
+#include "framework/util/error.h"
+#include "framework/util/log.h"
+
+namespace sinklab {
+
+PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& cfg, int batch,
+                        const std::function<void(std::int64_t)>& on_block) {
+  at::NoGradGuard no_grad;
+  const MethodInfo& method = prune_method(cfg.method);
+  const std::int64_t layers = model.spec().num_layers;
+  PruneReport report;
+  // The residual stream entering the current block, per calibration batch.
+  std::vector<at::Tensor> stream;
+  if (method.needs_calibration || cfg.sequential)
+    for (std::int64_t i = 0; i < ids.size(0); i += batch)
+      stream.push_back(model.embed(ids.narrow(0, i, std::min<std::int64_t>(batch, ids.size(0) - i))));
+  report.calibration_tokens = ids.numel();
+
+  for (std::int64_t l = 0; l < layers; ++l) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto linears = model.linear_layers(l);
+    // One set of statistics per distinct input (Q, K and V share theirs).
+    std::map<std::string, LinearStats> stats;
+    std::vector<at::Tensor> dense_out;
+    if (method.needs_calibration) {
+      std::set<std::string> inputs;
+      for (const auto& lin : linears) {
+        inputs.insert(lin.input);
+        stats.try_emplace(lin.input, lin.weight.size(1), method.needs_hessian);
+      }
+      HookPoints hooks = HookPoints::streaming(inputs, [&](const std::string& name, const at::Tensor& x) {
+        auto& s = stats.at(name);
+        s.add(x.reshape({-1, s.features()}));  // z [B, T, H, hd] -> [B*T, H*hd]
+      });
+      for (const auto& h : stream) {
+        auto out = model.run_block(l, h, hooks);
+        if (!cfg.sequential) dense_out.push_back(out);
+      }
+    }
+    for (auto& lin : linears) {
+      auto m0 = std::chrono::steady_clock::now();
+      auto w = lin.weight.to(at::kFloat);
+      static const LinearStats none;
+      PrunedMatrix p = method.run(w, method.needs_calibration ? stats.at(lin.input) : none, cfg);
+      lin.weight.copy_(p.weight.to(lin.weight.scalar_type()));
+      PrunedLayerRecord rec;
+      rec.name = lin.name;
+      rec.kind = lin.kind;
+      rec.layer = l;
+      rec.rows = w.size(0);
+      rec.cols = w.size(1);
+      rec.zeros = lin.weight.eq(0).sum().item<std::int64_t>();
+      rec.parameters = p.parameters;
+      rec.rank = p.lowrank_u.defined() ? p.lowrank_u.size(1) : 0;
+      rec.relative_error = (w - lin.weight.to(at::kFloat)).norm().item<double>() / std::max(w.norm().item<double>(), 1e-300);
+      rec.objective = p.objective;
+      rec.lowrank_u = p.lowrank_u;
+      rec.lowrank_v = p.lowrank_v;
+      if (p.lowrank_u.defined()) rec.keep = p.keep;
+      rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+      report.matrices.push_back(std::move(rec));
+    }
+    // The stream for the next block: through the pruned block (sequential) or the dense one.
+    if (l + 1 < layers && !stream.empty()) {
+      if (!cfg.sequential && !dense_out.empty()) {
+        stream = std::move(dense_out);
+      } else {
+        HookPoints none = HookPoints::none();
+        for (auto& h : stream) h = model.run_block(l, h, none);
+      }
+    }
+    report.block_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (on_block) on_block(l);
+  }
+  return report;
+}
+
+}  // namespace sinklab

@@ -1,0 +1,41 @@
+#pragma once
+// Pruning a whole model, block by block: gather the calibration statistics of block l's linear
+// maps from the residual stream entering it, prune them, then run the pruned block to make the
+// stream for block l + 1 (sequential, as SparseGPT, Wanda and OATS do; one-shot takes the dense
+// block's output instead). Only linear maps inside decoder blocks are pruned.
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "framework/prune/prune_config.h"
+
+namespace sinklab {
+
+class LanguageModel;
+
+struct PrunedLayerRecord {
+  std::string name, kind;
+  std::int64_t layer = 0, rows = 0, cols = 0;
+  std::int64_t zeros = 0;       // exact zeros of the stored weight
+  std::int64_t parameters = 0;  // kept parameters (sparse nonzeros + low-rank factors)
+  std::int64_t rank = 0;        // oats
+  double seconds = 0;
+  double relative_error = 0;    // ||W - W'||_F / ||W||_F
+  std::vector<double> objective;
+  at::Tensor lowrank_u, lowrank_v, keep;  // oats: the factors and S's pattern
+};
+
+struct PruneReport {
+  std::vector<PrunedLayerRecord> matrices;
+  std::vector<double> block_seconds;
+  std::int64_t calibration_tokens = 0;
+};
+
+// Prunes `model` in place. `ids` [N, T] calibration windows, run `batch` sequences at a time.
+// `on_block(l)` is called after each block (progress).
+PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& config, int batch = 8,
+                        const std::function<void(std::int64_t)>& on_block = {});
+
+}  // namespace sinklab
