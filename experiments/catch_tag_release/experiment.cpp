@@ -2,6 +2,7 @@
 #include "experiments/catch_tag_release/experiment.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -10,6 +11,8 @@
 #include "experiments/pruning/stages.h"
 #include "framework/hooks/hook_points.h"
 #include "framework/model/model_spec.h"
+#include "framework/prune/methods.h"
+#include "framework/util/system.h"
 #include "framework/util/error.h"
 
 namespace sinklab::catch_tag_release {
@@ -68,9 +71,17 @@ std::vector<SiteRequest> site_requests(const RunConfig& config_, std::int64_t la
 
 std::vector<std::string> CatchTagReleaseExperiment::input_problems() const {
   std::vector<std::string> problems;
+  const bool calibrates = std::any_of(config_.variants.begin(), config_.variants.end(), [](const auto& v) {
+    return v.second.prune && prune_method(v.second.prune->method).needs_calibration;
+  });
+  if (calibrates && !std::filesystem::exists(resolve_data_path(config_.calibration->path)))
+    problems.push_back(fmt::format("calibration.path: '{}' does not exist (the paper used C4's first shard, "
+                                   "c4-train.00000-of-01024.json.gz; any text file, .jsonl/.json(.gz) or directory "
+                                   "of them works{})", config_.calibration->path,
+                                   std::getenv("SINKLAB_DATA") ? "" : "; SINKLAB_DATA is not set"));
   for (const auto& m : models_) {
     if (auto p = m.problem(); !p.empty()) {
-      problems.push_back(p);
+      if (std::find(problems.begin(), problems.end(), p) == problems.end()) problems.push_back(p);
       continue;
     }
     // The checkpoint is there: check every layer and head index against it now, not after an
@@ -97,6 +108,9 @@ std::vector<std::string> CatchTagReleaseExperiment::input_problems() const {
     }
     if (config_.metrics)
       for (auto l : config_.metrics->layers) check_layer(l, "metrics.layers");
+    for (const auto& [name, v] : config_.variants)
+      if (v.ablate_lowrank)
+        for (auto l : v.ablate_lowrank->layers) check_layer(l, "variants." + name + ".ablate_lowrank.layers");
   }
   return problems;
 }
@@ -112,6 +126,7 @@ std::vector<std::unique_ptr<Stage>> CatchTagReleaseExperiment::stages() const {
     if (config_.metrics) out.push_back(make_metrics_stage(config_, m));
   }
   if (!config_.pca.empty()) out.push_back(make_pca_stage(config_, models_));
+  // The report reads the prune stages' accounting too.
   return out;
 }
 

@@ -61,6 +61,16 @@ void CatchTagReleaseExperiment::report(const Hdf5File& run, const std::string& d
   js["indices"] = "layers, heads and positions are 0-based";
   js["variants"] = json::array();
   for (const auto& m : models_) js["variants"].push_back(m.variant);
+  // Pruned variants: what was removed (the numbers behind "which methods kept which sinks").
+  for (const auto& m : models_) {
+    const std::string stage = "/prune." + m.variant;
+    if (!run.has(stage)) continue;
+    js["pruning"][m.variant] = {
+        {"method", config_.variants.at(m.variant).prune->method},
+        {"sparsity", std::get<double>(*run.attr(stage, "sparsity"))},
+        {"parameter_fraction", std::get<double>(*run.attr(stage, "parameter_fraction"))},
+        {"seconds", to_doubles(run.read(stage + "/block_seconds"))}};
+  }
   const int max_tokens = config_.figures.max_tokens;
   auto panel_title = [&](const ResolvedModel& m, const std::string& what) {
     return fmt::format("{} | {} | {}", m.display_name, m.variant, what);

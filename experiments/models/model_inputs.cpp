@@ -52,6 +52,7 @@ ResolvedModel resolve_model(const ModelSection& model, const std::string& varian
   ResolvedModel r;
   r.variant = variant;
   r.dir = resolve_data_path(spec.path.empty() ? model.path : spec.path);
+  r.own_path = !spec.path.empty();
   r.dtype = spec.dtype.empty() ? model.dtype : spec.dtype;
   if (spec.prune) r.source_stage = "prune." + variant;
   if (spec.ablate_lowrank) r.source_stage = "ablate." + variant;
@@ -67,7 +68,7 @@ at::ScalarType ResolvedModel::scalar_type() const {
 }
 
 std::string ResolvedModel::problem() const {
-  const std::string who = variant == "dense" ? "model.path" : "variants." + variant + ".path";
+  const std::string who = own_path ? "variants." + variant + ".path" : "model.path";
   const bool models_unset = std::getenv("SINKLAB_MODELS") == nullptr;
   if (!fs::is_directory(dir))
     return fmt::format("{}: no checkpoint directory '{}' (expected the HuggingFace checkpoint '{}': config.json, "

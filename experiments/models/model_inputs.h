@@ -80,6 +80,7 @@ struct VariantSpec {
 struct ResolvedModel {
   std::string variant, dir, dtype, display_name;
   std::string source_stage;
+  bool own_path = false;  // the variant names its own checkpoint (variants.V.path)
   at::ScalarType scalar_type() const;
   // Files whose fingerprints key every stage that runs the model.
   std::vector<std::string> files() const;

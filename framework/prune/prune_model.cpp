@@ -50,7 +50,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
     }
     for (auto& lin : linears) {
       auto m0 = std::chrono::steady_clock::now();
-      auto w = lin.weight.to(at::kFloat);
+      auto w = lin.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);  // never an alias of the weight
       static const LinearStats none;
       PrunedMatrix p = method.run(w, method.needs_calibration ? stats.at(lin.input) : none, cfg);
       lin.weight.copy_(p.weight.to(lin.weight.scalar_type()));

@@ -277,3 +277,48 @@ TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model in
   expect_rejected({"prompts=[{id: a, file: no-such-prompt.txt}]", "pca=[]", "probes=[]"}, "no prompt file");
   expect_rejected({"model.path=" + (dir / "empty")}, "no checkpoint directory");
 }
+
+TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-side figures; bad pruning configs "
+          "are rejected", "[cli][pruning]") {
+  const char* env = std::getenv("SINKLAB_SHARED");
+  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
+  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
+    return;
+  }
+  TempDir dir;
+  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-pruning.yaml";
+  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  // Fewer calibration windows and OATS rounds than the example, to keep the suite quick.
+  auto run = sinklab::test::sinklab({"run", example, model, "calibration.samples=8", "variants.oats.prune.iterations=4",
+                                     "--results", dir / "results", "-q"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string out = dir / "results/tiny-phi3-pruning/latest";
+  for (const char* f : {"artifacts/prune.oats/model.safetensors", "artifacts/prune.oats/sinklab_lowrank.safetensors",
+                        "artifacts/prune.wanda/sinklab_pruning.json", "artifacts/ablate.oats_no_qkv_lowrank/config.json",
+                        "figures/attention_mmlu_L0_H1.png", "figures/sinks_mmlu.svg", "figures/pca_result_L0H1_fig5.png"})
+    CHECK(fs::exists(out + "/" + f));
+  auto summary = read_json(out + "/summary.json")["catch_tag_release"];
+  for (const char* v : {"magnitude", "wanda", "sparsegpt"}) CHECK(summary["pruning"][v]["sparsity"].get<double>() >= 0.5);
+  CHECK(summary["pruning"]["oats"]["parameter_fraction"].get<double>() <= 0.5);
+  // `model info` reads the pruned checkpoint like any other.
+  CHECK(sinklab::test::sinklab({"model", "info", out + "/artifacts/prune.wanda"}).exit_code == 0);
+
+  auto results = dir / "bad";
+  auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
+    std::vector<std::string> args{"run", example, model, "--results", results};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    auto r = sinklab::test::sinklab(args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK_FALSE(has_entries(results + "/tiny-phi3-pruning"));
+  };
+  expect_rejected({"variants.wanda.prune.method=wandda"}, "did you mean 'wanda'");
+  expect_rejected({"variants.wanda.prune.pattern=1:4"}, "set sparsity: 0.75");
+  expect_rejected({"variants.wanda.prune.pattern=3:2"}, "not 'unstructured' or N:M");
+  expect_rejected({"variants.oats_no_qkv_lowrank.from=wanda"}, "must name a variant pruned with oats");
+  expect_rejected({"calibration.path=" + (dir / "no-such-text")}, "calibration.path");
+  expect_rejected({"variants.oats_no_qkv_lowrank.ablate_lowrank.layers=[6]"}, "layer 6 does not exist");
+}

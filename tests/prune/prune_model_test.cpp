@@ -1,0 +1,142 @@
+// Pruning whole models: sequential vs one-shot calibration, exact accounting, and the saved
+// HuggingFace checkpoint (same names, dtypes and fused layouts; loads back to the same model).
+#include <ATen/ATen.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "framework/io/atomic_file.h"
+#include "framework/io/checkpoint_dir.h"
+#include "framework/io/safetensors.h"
+#include "framework/model/language_model.h"
+#include "framework/prune/methods.h"
+#include "framework/prune/prune_model.h"
+#include "framework/prune/save_checkpoint.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::int64_t D = 32, I = 64, V = 50, L = 2, H = 4, HD = 8;
+
+// A random phi3 checkpoint (fused qkv / gate_up) stored in bfloat16, as real ones are.
+std::string write_phi3(const test::TempDir& dir) {
+  at::manual_seed(3);
+  auto r = [](std::vector<std::int64_t> s, double scale) { return (at::randn(s) * scale).to(at::kBFloat16); };
+  std::vector<std::pair<std::string, at::Tensor>> w{{"model.embed_tokens.weight", r({V, D}, 1.0)},
+                                                    {"model.norm.weight", (1 + at::zeros({D})).to(at::kBFloat16)},
+                                                    {"lm_head.weight", r({V, D}, 0.2)}};
+  for (std::int64_t l = 0; l < L; ++l) {
+    const std::string p = "model.layers." + std::to_string(l) + ".";
+    w.push_back({p + "input_layernorm.weight", (1 + at::zeros({D})).to(at::kBFloat16)});
+    w.push_back({p + "post_attention_layernorm.weight", (1 + at::zeros({D})).to(at::kBFloat16)});
+    w.push_back({p + "self_attn.qkv_proj.weight", r({3 * H * HD, D}, 0.3)});
+    w.push_back({p + "self_attn.o_proj.weight", r({D, H * HD}, 0.2)});
+    w.push_back({p + "mlp.gate_up_proj.weight", r({2 * I, D}, 0.2)});
+    w.push_back({p + "mlp.down_proj.weight", r({D, I}, 0.2)});
+  }
+  std::string path = dir / "phi3";
+  fs::create_directories(path);
+  nlohmann::json cfg{{"model_type", "phi3"},  {"vocab_size", V},          {"hidden_size", D},
+                     {"intermediate_size", I}, {"num_hidden_layers", L},   {"num_attention_heads", H},
+                     {"num_key_value_heads", H}, {"rms_norm_eps", 1e-5},   {"rope_theta", 10000.0}};
+  write_file_atomic(path + "/config.json", cfg.dump());
+  write_file_atomic(path + "/tokenizer.json", "{}");  // copied along, not read here
+  write_safetensors(path + "/model.safetensors", w);
+  return path;
+}
+
+at::Tensor calibration_ids() {
+  at::manual_seed(9);
+  return at::randint(0, V, {6, 16}, at::kLong);
+}
+
+}  // namespace
+
+TEST_CASE("sequential calibration sees the pruned earlier blocks, one-shot the dense ones", "[prune][model]") {
+  test::TempDir dir;
+  auto path = write_phi3(dir);
+  PruneConfig cfg;
+  cfg.method = "wanda";
+  auto seq = load_language_model(path), one = load_language_model(path);
+  auto r1 = prune_model(*seq, calibration_ids(), cfg, 4);
+  cfg.sequential = false;
+  auto r2 = prune_model(*one, calibration_ids(), cfg, 4);
+  // Block 0 sees the embeddings either way; block 1's inputs differ, and so do its masks.
+  auto a0 = seq->linear_layers(0), b0 = one->linear_layers(0), a1 = seq->linear_layers(1), b1 = one->linear_layers(1);
+  for (std::size_t i = 0; i < a0.size(); ++i) CHECK(at::equal(a0[i].weight, b0[i].weight));
+  bool differs = false;
+  for (std::size_t i = 0; i < a1.size(); ++i) differs = differs || !at::equal(a1[i].weight.ne(0), b1[i].weight.ne(0));
+  CHECK(differs);
+  // Exact accounting: every map loses floor(0.5 * in) weights per row.
+  REQUIRE(r1.matrices.size() == 2 * 7);
+  for (const auto& m : r1.matrices) {
+    INFO(m.name);
+    CHECK(m.zeros >= m.rows * (m.cols / 2));  // bf16 rounding can only add zeros
+    CHECK(m.parameters == m.rows * (m.cols - m.cols / 2));
+    CHECK(m.relative_error > 0);
+  }
+  CHECK(r1.matrices[0].name == "model.layers.0.self_attn.q_proj");
+  CHECK(r1.calibration_tokens == 6 * 16);
+}
+
+TEST_CASE("a pruned model saves as a checkpoint with the source's names, dtypes and fused layout", "[prune][model]") {
+  test::TempDir dir;
+  auto path = write_phi3(dir);
+  auto model = load_language_model(path);  // float32 in memory
+  PruneConfig cfg;
+  cfg.method = "magnitude";  // needs no calibration
+  auto report = prune_model(*model, at::zeros({0, 1}, at::kLong), cfg);
+  save_hf_checkpoint(*model, path, dir / "pruned", {{"note", "test"}});
+  CHECK(fs::exists(dir / "pruned/config.json"));
+  CHECK(fs::exists(dir / "pruned/tokenizer.json"));
+  CheckpointDir src(path), out(dir / "pruned");
+  auto names = out.names(), source_names = src.names();
+  CHECK(std::set<std::string>(names.begin(), names.end()) == std::set<std::string>(source_names.begin(), source_names.end()));
+  for (const auto& n : names) CHECK(out.tensor(n).scalar_type() == at::kBFloat16);
+  // Half of the fused qkv is zero, per matrix: q, k and v were each pruned on their own.
+  auto qkv = out.tensor("model.layers.1.self_attn.qkv_proj.weight").to(at::kFloat);
+  for (int part = 0; part < 3; ++part)
+    CHECK(qkv.narrow(0, part * H * HD, H * HD).eq(0).sum().item<std::int64_t>() >= H * HD * D / 2);
+  // It loads back into the same model.
+  auto again = load_language_model(dir / "pruned");
+  auto ids = calibration_ids();
+  CHECK(at::allclose(again->forward(ids), model->forward(ids), 1e-2, 1e-2));
+  CHECK(SafetensorsFile(dir / "pruned/model.safetensors").metadata().at("note") == "test");
+}
+
+TEST_CASE("gpt2's Conv1D c_attn is pruned as separate Q, K and V maps through write-through views", "[prune][model]") {
+  test::TempDir dir;
+  at::manual_seed(4);
+  const std::int64_t d = 16, P = 32;
+  std::vector<std::pair<std::string, at::Tensor>> t{{"transformer.wte.weight", at::randn({V, d})},
+                                                    {"transformer.wpe.weight", at::randn({P, d})},
+                                                    {"transformer.ln_f.weight", at::ones({d})},
+                                                    {"transformer.ln_f.bias", at::zeros({d})}};
+  for (std::int64_t l = 0; l < 1; ++l) {
+    const std::string p = "transformer.h.0.";
+    for (auto [n, s] : std::vector<std::pair<std::string, std::vector<std::int64_t>>>{
+             {"ln_1.weight", {d}}, {"ln_1.bias", {d}}, {"attn.c_attn.weight", {d, 3 * d}}, {"attn.c_attn.bias", {3 * d}},
+             {"attn.c_proj.weight", {d, d}}, {"attn.c_proj.bias", {d}}, {"ln_2.weight", {d}}, {"ln_2.bias", {d}},
+             {"mlp.c_fc.weight", {d, 4 * d}}, {"mlp.c_fc.bias", {4 * d}}, {"mlp.c_proj.weight", {4 * d, d}},
+             {"mlp.c_proj.bias", {d}}})
+      t.push_back({p + n, n.find("ln_") == 0 && n.find("weight") != std::string::npos ? at::ones(s) : at::randn(s) * 0.3});
+  }
+  fs::create_directories(dir / "gpt2");
+  write_file_atomic(dir / "gpt2/config.json", nlohmann::json{{"model_type", "gpt2"}, {"vocab_size", V}, {"n_embd", d},
+                                                              {"n_layer", 1}, {"n_head", 4}, {"n_positions", P}}.dump());
+  write_safetensors(dir / "gpt2/model.safetensors", t);
+  auto model = load_language_model(dir / "gpt2");
+  PruneConfig cfg;
+  cfg.method = "sparsegpt";
+  cfg.block_size = 8;
+  auto report = prune_model(*model, at::randint(0, V, {4, 12}, at::kLong), cfg);
+  CHECK(report.matrices.size() == 6);
+  save_hf_checkpoint(*model, dir / "gpt2", dir / "pruned");
+  auto c_attn = CheckpointDir(dir / "pruned").tensor("transformer.h.0.attn.c_attn.weight");  // [in, 3 out]
+  for (int part = 0; part < 3; ++part) CHECK(c_attn.narrow(1, part * d, d).eq(0).sum().item<std::int64_t>() == d * d / 2);
+}
