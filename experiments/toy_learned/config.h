@@ -1,5 +1,6 @@
 #pragma once
 // Config of the learned-toy experiment (paper Section 4, trained): the `toy_learned:` section.
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "framework/config/fields.h"
 #include "framework/model/averaging_task.h"
 #include "framework/model/toy_averaging.h"
+#include "framework/prune/prune_config.h"
 #include "framework/train/optimizer.h"
 
 namespace sinklab::toy_learned {
@@ -56,16 +58,24 @@ struct Config {
   std::map<std::string, ModelRun> models;
   std::vector<std::int64_t> seeds{0};
   ExampleSequence example;
+  std::map<std::string, PruneConfig> prune;  // variant name -> method, applied to every trained toy
+  int calibration_sequences = 256;
   template <class V>
   void fields(V& v) {
     v("task", task, "the averaging task the models learn");
     v("models", models, "name -> {model, train}; each is trained once per seed");
     v("seeds", seeds, "training seeds (one run per model and seed)", Check::at_least(0));
     v("example", example, "the held-out sequence drawn in the attention figure");
+    v("prune", prune, "name -> {method, sparsity, ...}: prune each final toy-averaging model and measure again");
+    v("calibration_sequences", calibration_sequences, "averaging-task sequences the pruning calibrates on",
+      Check::between(1, 1 << 20));
   }
   void validate(const Decoder& d) const {
     if (models.empty()) d.fail("models", "name at least one model to train, e.g. {toy2d: {model: {kind: toy-averaging-2d}}}");
     if (seeds.empty()) d.fail("seeds", "give at least one seed");
+    // Pruning applies to the toy-averaging models; the 2-d model's 2x2 maps have nothing to prune.
+    if (!prune.empty() && std::none_of(models.begin(), models.end(), [](const auto& m) { return !m.second.model.is_2d(); }))
+      d.fail("prune", "every model is toy-averaging-2d: only toy-averaging models have linear maps to prune");
     for (const auto& [name, run] : models)
       if (name.empty() || name.find_first_of("./ ") != std::string::npos)
         d.fail("models", fmt::format("model name '{}' must be non-empty without '.', '/' or spaces", name));

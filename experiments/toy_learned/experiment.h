@@ -20,8 +20,13 @@ class ToyLearnedExperiment : public Experiment {
   }
 
  private:
+  void report_pruning(const Hdf5File& run, const std::string& model, const std::string& figures_dir,
+                      nlohmann::ordered_json& summary) const;
   Config config_;
 };
+
+// toy_learned.M.seedS.prune.V: the final model pruned with `prune[V]`, measured again.
+std::vector<std::unique_ptr<Stage>> toy_prune_stages(const Config& config);
 
 // Seeds derived from the run seed, so training data, held-out data and initialisation differ.
 inline std::uint64_t heldout_seed(std::int64_t seed) { return std::uint64_t(seed) * 7919 + 1000003; }

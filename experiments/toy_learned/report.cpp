@@ -156,6 +156,61 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
 
 }  // namespace
 
+// Pruned toys: catch, tag and release measured again per method, and the attention of every
+// variant side by side (first seed).
+void ToyLearnedExperiment::report_pruning(const Hdf5File& run, const std::string& model, const std::string& figures_dir,
+                                          nlohmann::ordered_json& summary) const {
+  nlohmann::ordered_json& out = summary["toy_learned_pruning"][model];
+  for (auto seed : config_.seeds) {
+    const std::string measure = "/" + stage_name(model, seed, "measure");
+    auto last = [](const at::Tensor& t) { return t[t.size(0) - 1]; };
+    nlohmann::ordered_json row{{"seed", seed},
+                               {"dense", {{"catch_any_head", last(run.read(measure + "/catch_any_head"))[0].item<double>()},
+                                          {"tag_ratio", last(run.read(measure + "/tag_ratio")).item<double>()},
+                                          {"release_kl", last(run.read(measure + "/release_kl")).min().item<double>()}}}};
+    for (const auto& [variant, prune] : config_.prune) {
+      const std::string g = "/" + stage_name(model, seed, "prune.") + variant;
+      row[variant] = {{"method", prune.method},
+                      {"sparsity", std::get<double>(*run.attr(g, "sparsity"))},
+                      {"parameter_fraction", std::get<double>(*run.attr(g, "parameter_fraction"))},
+                      {"heldout_mse", run.read(g + "/heldout_mse").item<double>()},
+                      {"catch_any_head", run.read(g + "/catch_any_head")[0].item<double>()},
+                      {"tag_ratio", run.read(g + "/tag_ratio").item<double>()},
+                      {"release_kl", run.read(g + "/release_kl").min().item<double>()}};
+    }
+    out.push_back(row);
+  }
+  const auto seed = config_.seeds.front();
+  const std::string measure = "/" + stage_name(model, seed, "measure");
+  auto labels = split(attr_to_string(*run.attr(measure + "/example/x", "token_labels")), ',');
+  std::vector<plot::Heatmap> maps;
+  auto add = [&](const std::string& group, const std::string& variant) {
+    for (int l = 0; run.has(group + fmt::format("/example/attention_layer{}", l)); ++l) {
+      auto A = run.read(group + fmt::format("/example/attention_layer{}", l));  // [H, T, T]
+      // The head that catches most in layer 0; every head's mean in later layers would blur.
+      for (int64_t h = 0; h < A.size(0); ++h) {
+        plot::Heatmap m;
+        m.title = fmt::format("{} | layer {} head {}", variant, l, h);
+        m.x_label = "key";
+        m.y_label = "query";
+        m.colorbar_label = "attention";
+        m.rows = m.cols = int(A.size(1));
+        m.values = vec(A[h]);
+        m.causal = true;
+        m.row_labels = m.col_labels = labels;
+        m.vmin = 0.0;
+        m.vmax = 1.0;
+        maps.push_back(std::move(m));
+      }
+    }
+  };
+  add(measure, "dense");
+  for (const auto& [variant, prune] : config_.prune) add("/" + stage_name(model, seed, "prune.") + variant, variant);
+  const int per_variant = int(maps.size() / (config_.prune.size() + 1));
+  plot::render_heatmap_grid(maps, per_variant, "Attention of the trained " + model + ": dense and pruned (0-based)",
+                            figures_dir + "/toy_learned_" + model + "_pruned_attention");
+}
+
 void ToyLearnedExperiment::report(const Hdf5File& run, const std::string& figures_dir,
                                   nlohmann::ordered_json& summary) const {
   nlohmann::ordered_json all;
@@ -179,6 +234,7 @@ void ToyLearnedExperiment::report(const Hdf5File& run, const std::string& figure
       if (seed == config_.seeds.front()) render_model(run, model, train, measure, f, figures_dir);
     }
     all[model] = per_seed;
+    if (!config_.prune.empty() && !spec.model.is_2d()) report_pruning(run, model, figures_dir, summary);
   }
   summary["toy_learned"] = all;
 }

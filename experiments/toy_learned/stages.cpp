@@ -236,6 +236,7 @@ std::vector<std::unique_ptr<Stage>> ToyLearnedExperiment::stages() const {
       out.push_back(std::make_unique<TrainStage>(name, run, config_.task, seed));
       out.push_back(std::make_unique<MeasureStage>(name, run, config_.task, config_.example, seed));
     }
+  for (auto& s : toy_prune_stages(config_)) out.push_back(std::move(s));
   return out;
 }
 

@@ -68,6 +68,13 @@ ToyModel ToyModel::load(const ToyModelSpec& spec, const SafetensorsFile& file) {
   return m;
 }
 
+ToyModel ToyModel::clone() const {
+  ToyModel m;
+  m.spec_ = spec_;
+  for (const auto& [n, t] : params_) m.params_.push_back({n, t.detach().clone().set_requires_grad(t.requires_grad())});
+  return m;
+}
+
 void ToyModel::save(const std::string& path, const std::map<std::string, std::string>& metadata) const {
   auto meta = metadata;
   meta["format"] = "sinklab-toy";
@@ -89,8 +96,25 @@ const at::Tensor& ToyModel::param(const std::string& name) const {
   return params_.front().second;
 }
 
-ToyTrace ToyModel::forward(const AveragingBatch& batch) const {
-  return spec_.is_2d() ? forward_2d(batch) : forward_wide(batch);
+ToyTrace ToyModel::forward(const AveragingBatch& batch, HookPoints* hooks) const {
+  return spec_.is_2d() ? forward_2d(batch) : forward_wide(batch, hooks);
+}
+
+std::vector<LinearLayer> ToyModel::linear_layers(int layer) {
+  SINKLAB_INPUT_CHECK(!spec_.is_2d(), "the toy-averaging-2d model has no linear maps to prune (use toy-averaging)");
+  SINKLAB_INPUT_CHECK(layer >= 0 && layer < spec_.layers, "layer {} does not exist: the toy has layers 0..{}", layer,
+                      spec_.layers - 1);
+  const std::string p = "layers." + std::to_string(layer) + ".";
+  auto in = [&](const char* site) { return hook_name(layer, site); };
+  std::vector<LinearLayer> out{{p + "attn.q_proj", "q", param(p + "attn.q_proj.weight"), in("ln1_normalized")},
+                               {p + "attn.k_proj", "k", param(p + "attn.k_proj.weight"), in("ln1_normalized")},
+                               {p + "attn.v_proj", "v", param(p + "attn.v_proj.weight"), in("ln1_normalized")},
+                               {p + "attn.o_proj", "o", param(p + "attn.o_proj.weight"), in("z")}};
+  if (spec_.mlp) {
+    out.push_back({p + "mlp.up_proj", "up", param(p + "mlp.up_proj.weight"), in("normalized")});
+    out.push_back({p + "mlp.down_proj", "down", param(p + "mlp.down_proj.weight"), in("post")});
+  }
+  return out;
 }
 
 ToyTrace ToyModel::forward_2d(const AveragingBatch& batch) const {
@@ -104,7 +128,7 @@ static at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w) {  // x [..
   return x * at::rsqrt(x.pow(2).mean(-1, true) + 1e-6) * w;
 }
 
-ToyTrace ToyModel::forward_wide(const AveragingBatch& batch) const {
+ToyTrace ToyModel::forward_wide(const AveragingBatch& batch, HookPoints* hooks) const {
   const auto& s = spec_;
   at::Tensor x = batch.x.to(at::kFloat);  // [N, T]
   const int64_t N = x.size(0), T = x.size(1), D = s.d_model, H = s.heads, dh = D / H;
@@ -118,6 +142,10 @@ ToyTrace ToyModel::forward_wide(const AveragingBatch& batch) const {
   for (int l = 0; l < s.layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     at::Tensor a_in = s.norm ? rms_norm(h, param(p + "attn_norm.weight")) : h;
+    auto record = [&](const char* site, const at::Tensor& t) {
+      if (hooks) hooks->record(hook_name(l, site), t);
+    };
+    record("ln1_normalized", a_in);
     auto heads = [&](const char* proj) {  // [N, H, T, dh]
       return at::matmul(a_in, param(p + "attn." + proj + ".weight").t()).view({N, T, H, dh}).transpose(1, 2);
     };
@@ -125,10 +153,13 @@ ToyTrace ToyModel::forward_wide(const AveragingBatch& batch) const {
     auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(dh));  // [N, H, T, T]
     auto A = at::softmax(scores.masked_fill(causal, -INFINITY), -1);
     auto z = at::matmul(A, v).transpose(1, 2).reshape({N, T, D});
+    record("z", z);
     h = h + at::matmul(z, param(p + "attn.o_proj.weight").t());
     if (s.mlp) {
       at::Tensor m_in = s.norm ? rms_norm(h, param(p + "mlp_norm.weight")) : h;
+      record("normalized", m_in);
       auto up = at::gelu(at::matmul(m_in, param(p + "mlp.up_proj.weight").t()));
+      record("post", up);
       h = h + at::matmul(up, param(p + "mlp.down_proj.weight").t());
     }
     trace.attention.push_back(A);

@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "framework/config/fields.h"
+#include "framework/hooks/hook_points.h"
 #include "framework/model/averaging_theory.h"
+#include "framework/model/linear_layer.h"
 
 namespace sinklab {
 
@@ -69,9 +71,14 @@ class ToyModel {
   static ToyModel initialize(const ToyModelSpec& spec, std::uint64_t seed);
   // Weights from a checkpoint; every expected tensor must be there with its shape, and nothing else.
   static ToyModel load(const ToyModelSpec& spec, const SafetensorsFile& file);
+  ToyModel clone() const;  // a deep copy (copying a ToyModel shares its weights)
   void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
 
-  ToyTrace forward(const AveragingBatch& batch) const;
+  // `hooks` (optional) records the inputs of every linear map, under the sites the language
+  // models use (ln1_normalized, z, normalized, post), for calibrating a pruning method.
+  ToyTrace forward(const AveragingBatch& batch, HookPoints* hooks = nullptr) const;
+  // toy-averaging: the Q, K, V, O (and MLP up/down) maps of one layer, writable in place.
+  std::vector<LinearLayer> linear_layers(int layer);
   std::vector<at::Tensor> parameters() const;
   const std::vector<std::pair<std::string, at::Tensor>>& named_parameters() const { return params_; }
   std::vector<NamedMatrix> qk_matrices() const;     // per layer with learnable Q/K, per head
@@ -81,7 +88,7 @@ class ToyModel {
  private:
   const at::Tensor& param(const std::string& name) const;
   ToyTrace forward_2d(const AveragingBatch& batch) const;
-  ToyTrace forward_wide(const AveragingBatch& batch) const;
+  ToyTrace forward_wide(const AveragingBatch& batch, HookPoints* hooks) const;
   ToyModelSpec spec_;
   std::vector<std::pair<std::string, at::Tensor>> params_;
 };

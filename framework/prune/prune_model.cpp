@@ -14,6 +14,32 @@
 
 namespace sinklab {
 
+PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const PruneConfig& cfg, std::int64_t layer) {
+  const MethodInfo& method = prune_method(cfg.method);
+  auto m0 = std::chrono::steady_clock::now();
+  auto w = lin.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);  // never an alias of the weight
+  static const LinearStats none;
+  SINKLAB_CHECK(stats || !method.needs_calibration, "{} needs calibration statistics", cfg.method);
+  PrunedMatrix p = method.run(w, stats ? *stats : none, cfg);
+  lin.weight.copy_(p.weight.to(lin.weight.scalar_type()));
+  PrunedLayerRecord rec;
+  rec.name = lin.name;
+  rec.kind = lin.kind;
+  rec.layer = layer;
+  rec.rows = w.size(0);
+  rec.cols = w.size(1);
+  rec.zeros = lin.weight.eq(0).sum().item<std::int64_t>();
+  rec.parameters = p.parameters;
+  rec.rank = p.lowrank_u.defined() ? p.lowrank_u.size(1) : 0;
+  rec.relative_error = (w - lin.weight.to(at::kFloat)).norm().item<double>() / std::max(w.norm().item<double>(), 1e-300);
+  rec.objective = p.objective;
+  rec.lowrank_u = p.lowrank_u;
+  rec.lowrank_v = p.lowrank_v;
+  if (p.lowrank_u.defined()) rec.keep = p.keep;
+  rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+  return rec;
+}
+
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& cfg, int batch,
                         const std::function<void(std::int64_t)>& on_block) {
   at::NoGradGuard no_grad;
@@ -48,29 +74,8 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
         if (!cfg.sequential) dense_out.push_back(out);
       }
     }
-    for (auto& lin : linears) {
-      auto m0 = std::chrono::steady_clock::now();
-      auto w = lin.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);  // never an alias of the weight
-      static const LinearStats none;
-      PrunedMatrix p = method.run(w, method.needs_calibration ? stats.at(lin.input) : none, cfg);
-      lin.weight.copy_(p.weight.to(lin.weight.scalar_type()));
-      PrunedLayerRecord rec;
-      rec.name = lin.name;
-      rec.kind = lin.kind;
-      rec.layer = l;
-      rec.rows = w.size(0);
-      rec.cols = w.size(1);
-      rec.zeros = lin.weight.eq(0).sum().item<std::int64_t>();
-      rec.parameters = p.parameters;
-      rec.rank = p.lowrank_u.defined() ? p.lowrank_u.size(1) : 0;
-      rec.relative_error = (w - lin.weight.to(at::kFloat)).norm().item<double>() / std::max(w.norm().item<double>(), 1e-300);
-      rec.objective = p.objective;
-      rec.lowrank_u = p.lowrank_u;
-      rec.lowrank_v = p.lowrank_v;
-      if (p.lowrank_u.defined()) rec.keep = p.keep;
-      rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
-      report.matrices.push_back(std::move(rec));
-    }
+    for (auto& lin : linears)
+      report.matrices.push_back(prune_linear(lin, method.needs_calibration ? &stats.at(lin.input) : nullptr, cfg, l));
     // The stream for the next block: through the pruned block (sequential) or the dense one.
     if (l + 1 < layers && !stream.empty()) {
       if (!cfg.sequential && !dense_out.empty()) {

@@ -33,6 +33,13 @@ struct PruneReport {
   std::int64_t calibration_tokens = 0;
 };
 
+struct LinearLayer;
+class LinearStats;
+// Prunes one linear map in place with `config`'s method (stats: its inputs' statistics, or null
+// for methods that need none) and accounts for it.
+PrunedLayerRecord prune_linear(LinearLayer& linear, const LinearStats* stats, const PruneConfig& config,
+                               std::int64_t layer);
+
 // Prunes `model` in place. `ids` [N, T] calibration windows, run `batch` sequences at a time.
 // `on_block(l)` is called after each block (progress).
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& config, int batch = 8,

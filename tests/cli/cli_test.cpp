@@ -178,7 +178,15 @@ toy_learned:
   models:
     tiny2d: {model: {kind: toy-averaging-2d}, train: {steps: 40, checkpoint_every: 20, eval_sequences: 64}}
     tiny: {model: {kind: toy-averaging, d_model: 8, heads: 2}, train: {steps: 40, checkpoint_every: 20, eval_sequences: 64}}
+  calibration_sequences: 32
+  prune: {wanda: {method: wanda}, oats: {method: oats, iterations: 3}}
 )");
+  // Pruning needs linear maps: the 2-d toy has none, and says so.
+  auto two_d = dir.write("toy2d.yaml", "name: toy2\ntoy_learned:\n  models: {a: {model: {kind: toy-averaging-2d}}}\n"
+                                       "  prune: {wanda: {method: wanda}}\n");
+  auto rejected = sinklab::test::sinklab({"run", two_d, "--results", dir / "results"});
+  CHECK(rejected.exit_code == 2);
+  CHECK_THAT(rejected.err, Contains("only toy-averaging models have linear maps to prune"));
   auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
@@ -187,16 +195,19 @@ toy_learned:
                         "artifacts/toy_learned.tiny.seed3.train/step-000040.safetensors",
                         "figures/toy_learned_tiny_emergence.png", "figures/toy_learned_tiny2d_attention.svg",
                         "figures/toy_learned_tiny_spectra.png", "figures/toy_learned_tiny_sinks.png",
-                        "figures/toy_learned_tiny2d_pca.svg"})
+                        "figures/toy_learned_tiny2d_pca.svg", "figures/toy_learned_tiny_pruned_attention.png",
+                        "artifacts/toy_learned.tiny.seed3.prune.oats/pruned.safetensors"})
     CHECK(fs::exists(fs::path(run) / f));
   auto summary = read_json(run + "/summary.json");
   CHECK(summary["toy_learned"]["tiny"][0]["seed"] == 3);
   CHECK(summary["toy_learned"]["tiny2d"][0].contains("release_kl"));
+  CHECK(summary["toy_learned_pruning"]["tiny"][0]["wanda"]["sparsity"].get<double>() >= 0.5);
+  CHECK(summary["toy_learned_pruning"]["tiny"][0]["oats"]["parameter_fraction"].get<double>() <= 0.5);
   auto again = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   REQUIRE(again.exit_code == 0);
   auto prov = read_json(again.out.substr(0, again.out.find('\n')) + "/provenance.json");
-  CHECK(prov["stages"].size() == 5);  // 2 x (train, measure) + report
-  CHECK(count_cached(prov) == 5);
+  CHECK(prov["stages"].size() == 7);  // 2 x (train, measure) + 2 prune of the wide toy + report
+  CHECK(count_cached(prov) == 7);
   auto inspect = sinklab::test::sinklab({"inspect", run});
   CHECK_THAT(inspect.out, Contains("/toy_learned.tiny.seed3.measure/catch_mass") && Contains("[3, 2, 2]"));
 }

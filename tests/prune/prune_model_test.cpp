@@ -1,6 +1,7 @@
 // Pruning whole models: sequential vs one-shot calibration, exact accounting, and the saved
 // HuggingFace checkpoint (same names, dtypes and fused layouts; loads back to the same model).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -14,6 +15,9 @@
 #include "framework/prune/methods.h"
 #include "framework/prune/prune_model.h"
 #include "framework/prune/save_checkpoint.h"
+#include "framework/prune/prune_toy.h"
+#include "framework/model/toy_averaging.h"
+#include "framework/util/error.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sinklab;
@@ -139,4 +143,34 @@ TEST_CASE("gpt2's Conv1D c_attn is pruned as separate Q, K and V maps through wr
   save_hf_checkpoint(*model, dir / "gpt2", dir / "pruned");
   auto c_attn = CheckpointDir(dir / "pruned").tensor("transformer.h.0.attn.c_attn.weight");  // [in, 3 out]
   for (int part = 0; part < 3; ++part) CHECK(c_attn.narrow(1, part * d, d).eq(0).sum().item<std::int64_t>() == d * d / 2);
+}
+
+TEST_CASE("the toy prunes layer by layer on the averaging task, in place", "[prune][toy]") {
+  ToyModelSpec spec;
+  spec.d_model = 16;
+  spec.heads = 2;
+  spec.mlp = true;
+  auto seq = ToyModel::initialize(spec, 3);
+  auto one = seq.clone();
+  AveragingTask task;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto batch = sample_averaging_batch(task, 64, gen);
+  PruneConfig cfg;
+  cfg.method = "wanda";
+  auto r1 = prune_toy(seq, batch, cfg);
+  cfg.sequential = false;
+  prune_toy(one, batch, cfg);
+  REQUIRE(r1.matrices.size() == 2 * 6);  // q, k, v, o, up, down per layer
+  auto a0 = seq.linear_layers(0), b0 = one.linear_layers(0), a1 = seq.linear_layers(1), b1 = one.linear_layers(1);
+  for (std::size_t i = 0; i < a0.size(); ++i) CHECK(at::equal(a0[i].weight, b0[i].weight));
+  bool differs = false;
+  for (std::size_t i = 0; i < a1.size(); ++i) differs = differs || !at::equal(a1[i].weight.ne(0), b1[i].weight.ne(0));
+  CHECK(differs);
+  // The model's own parameters changed (the layers are views, not copies).
+  for (const auto& [name, t] : seq.named_parameters())
+    if (name.find("proj.weight") != std::string::npos) CHECK(t.eq(0).sum().item<std::int64_t>() >= t.numel() / 2);
+  ToyModelSpec flat;
+  flat.kind = "toy-averaging-2d";
+  auto two_d = ToyModel::initialize(flat, 1);
+  CHECK_THROWS_AS(two_d.linear_layers(0), InputError);
 }
