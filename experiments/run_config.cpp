@@ -11,7 +11,8 @@ namespace sinklab {
 // Cross-references between the model sections: every prompt id named exists, and a model has
 // something to do.
 void RunConfig::validate_model_sections(const Decoder& d) const {
-  const bool uses_model = !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics || calibration;
+  const bool uses_model =
+      !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics || calibration || eval;
   if (!model) {
     if (uses_model) d.fail("model", "prompts, variants, probes, pca and metrics need a model: add 'model: {path: ...}'");
     return;
@@ -21,7 +22,8 @@ void RunConfig::validate_model_sections(const Decoder& d) const {
   if (analyses && prompts.empty())
     d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
   check_unique_ids(prompts, d, "prompts");
-  if (!analyses && !prunes) d.fail("model", "the model has nothing to do: add probes, pca, metrics or a pruned variant");
+  if (!analyses && !prunes && !eval)
+    d.fail("model", "the model has nothing to do: add probes, pca, metrics, eval or a pruned variant");
   std::vector<std::string> ids;
   for (const auto& p : prompts) ids.push_back(p.id);
   auto known = [&](const std::string& id, const std::string& key) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "experiments/catch_tag_release/config.h"
+#include "experiments/evaluation/config.h"
 #include "experiments/models/model_inputs.h"
 #include "framework/prune/calibration.h"
 #include "experiments/theorem41/config.h"
@@ -29,6 +30,7 @@ struct RunConfig {
   std::vector<catch_tag_release::PcaSpec> pca;
   std::optional<catch_tag_release::MetricsSpec> metrics;
   catch_tag_release::FigureSpec figures;
+  std::optional<evaluation::EvalSpec> eval;
 
   template <class V>
   void fields(V& v) {
@@ -46,6 +48,7 @@ struct RunConfig {
     v("pca", pca, "PCA colourings: [{site, layer, head, prompt, fit_prompt, components, exclude_first, joint}]");
     v("metrics", metrics, "sink scores, massive activations, outlier dimensions, per-head spectra");
     v("figures", figures, "figure options");
+    v("eval", eval, "few-shot multiple choice (MMLU as lm-evaluation-harness) and perplexity, per variant");
   }
   void validate(const Decoder& d) const;
 

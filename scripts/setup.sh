@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libhdf5-dev libfmt-dev libboost-program-options-dev
   nlohmann-json3-dev libssl-dev libcairo2-dev fonts-dejavu-core libpcre2-dev   # PCRE2: Unicode regex for tokenizers
   zlib1g-dev                                # gzip-compressed calibration data (C4 shards)
+  hamexam                                   # 1,587 real four-choice exam questions for the few-shot example
 )
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(catch2 hdf5-tools python3-h5py)  # h5dump and h5py check that our files open elsewhere

@@ -9,6 +9,7 @@
 
 #include "experiments/catch_tag_release/stages.h"
 #include "experiments/pruning/stages.h"
+#include "experiments/evaluation/stages.h"
 #include "framework/hooks/hook_points.h"
 #include "framework/model/model_spec.h"
 #include "framework/prune/methods.h"
@@ -79,6 +80,13 @@ std::vector<std::string> CatchTagReleaseExperiment::input_problems() const {
                                    "c4-train.00000-of-01024.json.gz; any text file, .jsonl/.json(.gz) or directory "
                                    "of them works{})", config_.calibration->path,
                                    std::getenv("SINKLAB_DATA") ? "" : "; SINKLAB_DATA is not set"));
+  if (config_.eval && !config_.eval->data.empty() && !std::filesystem::exists(resolve_data_path(config_.eval->data)))
+    problems.push_back(fmt::format("eval.data: '{}' does not exist ({}){}", config_.eval->data,
+                                   config_.eval->task == "mmlu" ? "the MMLU release: dev/<subject>_dev.csv and "
+                                                                  "test/<subject>_test.csv"
+                                   : config_.eval->task == "hamexam" ? "apt-get install hamexam puts it in /usr/share/hamexam"
+                                                                     : "a JSONL file of {question, choices, answer, subject}",
+                                   std::getenv("SINKLAB_DATA") || config_.eval->task != "mmlu" ? "" : "; SINKLAB_DATA is not set"));
   for (const auto& m : models_) {
     if (auto p = m.problem(); !p.empty()) {
       if (std::find(problems.begin(), problems.end(), p) == problems.end()) problems.push_back(p);
@@ -124,6 +132,7 @@ std::vector<std::unique_ptr<Stage>> CatchTagReleaseExperiment::stages() const {
       hook_stages.push_back(out.back()->name());
     }
     if (config_.metrics) out.push_back(make_metrics_stage(config_, m));
+    if (config_.eval) out.push_back(evaluation::make_eval_stage(config_, m));
   }
   if (!config_.pca.empty()) out.push_back(make_pca_stage(config_, models_));
   // The report reads the prune stages' accounting too.

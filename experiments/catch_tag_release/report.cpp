@@ -9,6 +9,7 @@
 #include "experiments/catch_tag_release/experiment.h"
 #include "experiments/catch_tag_release/figures.h"
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/evaluation/stages.h"
 #include "framework/hooks/hook_points.h"
 #include "framework/plot/figures.h"
 #include "framework/util/error.h"
@@ -214,8 +215,9 @@ void CatchTagReleaseExperiment::report(const Hdf5File& run, const std::string& d
     }
   }
 
-  // ---- metrics ----------------------------------------------------------------------------
+  // ---- metrics and evaluation -------------------------------------------------------------
   if (config_.metrics) report_metrics(run, dir, js);
+  if (config_.eval) evaluation::report(run, models_, *config_.eval, dir, summary);
 }
 
 }  // namespace sinklab::catch_tag_release

@@ -333,3 +333,41 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
   expect_rejected({"calibration.path=" + (dir / "no-such-text")}, "calibration.path");
   expect_rejected({"variants.oats_no_qkv_lowrank.ablate_lowrank.layers=[6]"}, "layer 6 does not exist");
 }
+
+TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes Fig. 3; bad eval inputs are rejected",
+          "[cli][eval]") {
+  const char* env = std::getenv("SINKLAB_SHARED");
+  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
+  if (!fs::exists(shared / "models/tiny-phi3/config.json") || !fs::is_directory("/usr/share/hamexam/T")) {
+    WARN("skipped: needs ../shared/models/tiny-phi3 and Debian's hamexam (scripts/setup.sh installs it)");
+    return;
+  }
+  TempDir dir;
+  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-hamexam.yaml";
+  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  auto run = sinklab::test::sinklab({"run", example, model, "eval.limit=4", "eval.shots=[0, 2]", "calibration.samples=4",
+                                     "variants.oats.prune.iterations=2", "--results", dir / "results", "-q"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string out = dir / "results/tiny-phi3-hamexam/latest";
+  CHECK(fs::exists(out + "/figures/fewshot_accuracy.png"));
+  auto eval = read_json(out + "/summary.json")["eval"]["variants"];
+  for (const char* v : {"dense", "wanda", "sparsegpt", "oats"})
+    for (const char* k : {"0", "2"}) {
+      CHECK(eval[v]["k"][k]["questions"] == 12);  // 4 per pool, 3 pools
+      CHECK(eval[v]["k"][k]["by_subject"].size() == 3);
+    }
+  auto results = dir / "bad";
+  auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
+    std::vector<std::string> args{"run", example, model, "--results", results};
+    args.insert(args.end(), overrides.begin(), overrides.end());
+    auto r = sinklab::test::sinklab(args);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK_FALSE(has_entries(results + "/tiny-phi3-hamexam"));
+  };
+  expect_rejected({"eval.data=" + (dir / "no-hamexam")}, "eval.data");
+  expect_rejected({"eval.task=mmmlu"}, "did you mean 'mmlu'");
+  expect_rejected({"eval.scoring=fast"}, "eval.scoring");
+}

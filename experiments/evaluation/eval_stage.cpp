@@ -1,0 +1,159 @@
+// eval.V: few-shot multiple choice as lm-evaluation-harness scores MMLU, and perplexity.
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "experiments/catch_tag_release/stages.h"
+#include "experiments/evaluation/stages.h"
+#include "experiments/pruning/stages.h"
+#include "framework/eval/loglikelihood.h"
+#include "framework/eval/mc_dataset.h"
+#include "framework/eval/mc_prompt.h"
+#include "framework/eval/perplexity.h"
+#include "framework/prune/calibration.h"
+#include "framework/util/error.h"
+#include "framework/util/progress.h"
+#include "framework/util/system.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab::evaluation {
+namespace {
+
+const auto f64 = at::TensorOptions().dtype(at::kDouble);
+
+std::vector<std::string> data_files(const std::string& path) {
+  std::vector<std::string> out;
+  if (fs::is_regular_file(path)) return {path};
+  if (!fs::is_directory(path)) return {};
+  for (const auto& e : fs::recursive_directory_iterator(path))
+    if (e.is_regular_file() && e.path().extension() != ".png") out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class EvalStage : public Stage {
+ public:
+  EvalStage(EvalSpec spec, ResolvedModel model) : spec_(std::move(spec)), model_(std::move(model)) {}
+  std::string name() const override { return eval_stage_name(model_.variant); }
+  int version() const override { return 1; }
+  nlohmann::ordered_json reads() const override {
+    auto e = encode_value(spec_);
+    e.erase("data");  // the files' fingerprints stand for it
+    if (e.contains("perplexity") && e["perplexity"].is_object()) e["perplexity"].erase("path");
+    return {{"model", catch_tag_release::model_reads(model_)}, {"eval", e}};
+  }
+  std::vector<std::string> input_files() const override {
+    auto files = model_.files();
+    for (const auto& f : data_files(resolve_data_path(spec_.data))) files.push_back(f);
+    if (spec_.perplexity)
+      for (const auto& f : calibration_files(resolve_data_path(spec_.perplexity->path))) files.push_back(f);
+    return files;
+  }
+  std::vector<std::string> upstream() const override {
+    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
+  }
+
+  void run(StageContext& ctx) const override {
+    auto lm = catch_tag_release::load_model(model_, ctx);
+    auto& out = ctx.output();
+    if (!spec_.data.empty()) multiple_choice(*lm.model, lm.tokenizer, out);
+    if (spec_.perplexity) {
+      const auto& p = *spec_.perplexity;
+      auto docs = load_documents(resolve_data_path(p.path));
+      std::vector<std::int64_t> tokens = lm.tokenizer.encode(docs.front(), true);
+      for (std::size_t i = 1; i < docs.size(); ++i) {
+        auto more = lm.tokenizer.encode("\n\n" + docs[i], false);
+        tokens.insert(tokens.end(), more.begin(), more.end());
+      }
+      if (p.max_tokens > 0 && tokens.size() > std::size_t(p.max_tokens)) tokens.resize(std::size_t(p.max_tokens));
+      auto r = perplexity(*lm.model, tokens, p.window, p.stride);
+      out.write("perplexity/value", at::tensor(r.perplexity(), f64).reshape({}), {{"meaning", std::string("exp(mean NLL), []")}});
+      out.write("perplexity/tokens", at::tensor(r.tokens, f64.dtype(at::kLong)).reshape({}),
+                {{"meaning", std::string("scored tokens, []")}});
+    }
+  }
+
+  void multiple_choice(const LanguageModel& model, const Tokenizer& tok, Hdf5File& out) const {
+    auto subjects = load_mc_dataset(spec_.task, resolve_data_path(spec_.data), spec_.subjects, spec_.limit);
+    std::vector<std::string> names;
+    std::int64_t questions = 0;
+    for (const auto& s : subjects) names.push_back(s.name), questions += std::int64_t(s.test.size());
+    out.write_strings("subjects", names, {{"meaning", std::string("subject of each index, [S]")}});
+    Progress progress(name(), questions * std::int64_t(spec_.shots.size()));
+    for (auto k : spec_.shots) {
+      const std::string g = fmt::format("k{}/", k);
+      std::vector<double> ll_all, correct_by, total_by;
+      std::vector<std::int64_t> answers, predictions, subject_of;
+      std::int64_t reused = 0, computed = 0;
+      auto t0 = std::chrono::steady_clock::now();
+      for (std::size_t si = 0; si < subjects.size(); ++si) {
+        const McSubject& s = subjects[si];
+        PrefixScorer scorer(model);
+        if (spec_.scoring == "prefix") {
+          std::string prefix = mc_shared_prefix(s.name, s.dev, int(k));
+          while (!prefix.empty() && std::isspace(static_cast<unsigned char>(prefix.back()))) prefix.pop_back();
+          scorer.set_prefix(tok.encode(prefix, spec_.add_bos));
+        }
+        double correct = 0;
+        for (const auto& item : s.test) {
+          const std::string context = mc_context(s.name, s.dev, int(k), item);
+          std::vector<EncodedRequest> requests;
+          for (std::size_t c = 0; c < item.choices.size(); ++c)
+            requests.push_back(encode_pair(tok, context, mc_continuation(int(c)), spec_.add_bos));
+          std::vector<double> ll;
+          if (spec_.scoring == "prefix") {
+            ll = scorer.score(requests);
+          } else {
+            for (const auto& r : requests) ll.push_back(loglikelihood_naive(model, r));
+            for (const auto& r : requests) computed += std::int64_t(r.context.size() + r.continuation.size());
+          }
+          SINKLAB_CHECK(ll.size() == 4 || !ll.empty(), "no scores");
+          const auto pred = std::int64_t(std::max_element(ll.begin(), ll.end()) - ll.begin());
+          correct += pred == item.answer;
+          ll.resize(4, -INFINITY);  // rows of [N, 4] (MMLU and hamexam have 4 choices)
+          ll_all.insert(ll_all.end(), ll.begin(), ll.end());
+          answers.push_back(item.answer);
+          predictions.push_back(pred);
+          subject_of.push_back(std::int64_t(si));
+          progress.advance();
+        }
+        reused += scorer.reused_tokens();
+        computed += scorer.computed_tokens();
+        correct_by.push_back(correct);
+        total_by.push_back(double(s.test.size()));
+      }
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const auto n = std::int64_t(answers.size());
+      auto m = [](const std::string& s) { return Attrs{{"meaning", s}}; };
+      out.write(g + "loglikelihood", at::tensor(ll_all, f64).view({n, 4}), m("log p(\" X\" | context) per choice, [N, 4]"));
+      out.write(g + "answer", at::tensor(answers, f64.dtype(at::kLong)), m("correct choice, [N]"));
+      out.write(g + "prediction", at::tensor(predictions, f64.dtype(at::kLong)), m("argmax log-likelihood, [N]"));
+      out.write(g + "subject", at::tensor(subject_of, f64.dtype(at::kLong)), m("index into /subjects, [N]"));
+      out.write(g + "correct", at::tensor(correct_by, f64), m("correct answers per subject, [S]"));
+      out.write(g + "total", at::tensor(total_by, f64), m("questions per subject, [S]"));
+      double micro = 0, macro = 0;
+      for (std::size_t i = 0; i < correct_by.size(); ++i) micro += correct_by[i], macro += correct_by[i] / total_by[i];
+      out.set_attr("/" + g.substr(0, g.size() - 1), "acc_micro", micro / double(n));
+      out.set_attr("/" + g.substr(0, g.size() - 1), "acc_macro", macro / double(correct_by.size()));
+      out.set_attr("/" + g.substr(0, g.size() - 1), "seconds", seconds);
+      out.set_attr("/" + g.substr(0, g.size() - 1), "questions_per_second", double(n) / seconds);
+      out.set_attr("/" + g.substr(0, g.size() - 1), "tokens_reused", reused);
+      out.set_attr("/" + g.substr(0, g.size() - 1), "tokens_computed", computed);
+    }
+    progress.finish();
+  }
+
+ private:
+  EvalSpec spec_;
+  ResolvedModel model_;
+};
+
+}  // namespace
+
+std::unique_ptr<Stage> make_eval_stage(const RunConfig& config, const ResolvedModel& model) {
+  return std::make_unique<EvalStage>(*config.eval, model);
+}
+
+}  // namespace sinklab::evaluation

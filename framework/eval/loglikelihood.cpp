@@ -1,0 +1,101 @@
+#include "framework/eval/loglikelihood.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include "framework/model/language_model.h"
+#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/util/error.h"
+
+namespace sinklab {
+namespace {
+
+at::Tensor ids_of(const std::vector<std::int64_t>& v) {
+  return at::tensor(v, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
+}
+
+// Sum of log p(tokens[i] | ...) given log-probabilities [n, V] for the n positions before them.
+double sum_logprob(const at::Tensor& logprobs, const std::vector<std::int64_t>& tokens) {
+  double s = 0;
+  for (std::size_t i = 0; i < tokens.size(); ++i) s += logprobs[std::int64_t(i)][tokens[i]].item<double>();
+  return s;
+}
+
+}  // namespace
+
+EncodedRequest encode_pair(const Tokenizer& tokenizer, std::string context, std::string continuation, bool add_bos) {
+  std::size_t n = context.size();
+  while (n > 0 && std::isspace(static_cast<unsigned char>(context[n - 1]))) --n;
+  continuation = context.substr(n) + continuation;
+  context.resize(n);
+  auto whole = tokenizer.encode(context + continuation, add_bos);
+  EncodedRequest r;
+  r.context = tokenizer.encode(context, add_bos);
+  SINKLAB_CHECK(r.context.size() < whole.size(), "continuation '{}' adds no tokens", continuation);
+  r.continuation.assign(whole.begin() + std::ptrdiff_t(r.context.size()), whole.end());
+  // As the harness does: the context is taken from the whole encoding, so the two agree.
+  r.context.assign(whole.begin(), whole.begin() + std::ptrdiff_t(r.context.size()));
+  return r;
+}
+
+double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& r) {
+  at::NoGradGuard no_grad;
+  std::vector<std::int64_t> all = r.context;
+  all.insert(all.end(), r.continuation.begin(), r.continuation.end());
+  SINKLAB_INPUT_CHECK(!r.context.empty(), "an empty context has nothing to condition on");
+  auto logits = model.forward(ids_of(all))[0];  // [T, V]
+  auto lp = at::log_softmax(logits.narrow(0, std::int64_t(r.context.size()) - 1, std::int64_t(r.continuation.size())), -1);
+  return sum_logprob(lp, r.continuation);
+}
+
+void PrefixScorer::set_prefix(const std::vector<std::int64_t>& prefix) {
+  at::NoGradGuard no_grad;
+  prefix_ = prefix;
+  cache_ = KvCache();
+  if (prefix_.empty()) return;
+  HookPoints none = HookPoints::none();
+  model_.forward(ids_of(prefix_), none, &cache_);
+  computed_ += std::int64_t(prefix_.size());
+}
+
+std::vector<double> PrefixScorer::score(const std::vector<EncodedRequest>& choices) {
+  at::NoGradGuard no_grad;
+  SINKLAB_CHECK(!choices.empty(), "no choices to score");
+  const auto& ctx = choices.front().context;
+  for (const auto& c : choices) SINKLAB_CHECK(c.context == ctx, "choices of one question must share their context");
+  SINKLAB_INPUT_CHECK(!ctx.empty(), "an empty context has nothing to condition on");
+  // Reuse the longest common token prefix, but recompute at least the context's last token:
+  // its logits predict the continuation.
+  std::size_t p = 0;
+  while (p < prefix_.size() && p < ctx.size() && prefix_[p] == ctx[p]) ++p;
+  p = std::min(p, ctx.size() - 1);
+  KvCache cache;
+  if (p > 0) {
+    for (std::size_t l = 0; l < cache_.k.size(); ++l) {
+      cache.k.push_back(cache_.k[l].narrow(2, 0, std::int64_t(p)));
+      cache.v.push_back(cache_.v[l].narrow(2, 0, std::int64_t(p)));
+    }
+  }
+  reused_ += std::int64_t(p);
+  HookPoints none = HookPoints::none();
+  std::vector<std::int64_t> rest(ctx.begin() + std::ptrdiff_t(p), ctx.end());
+  auto logits = model_.forward(ids_of(rest), none, &cache)[0];  // [rest, V]
+  computed_ += std::int64_t(rest.size());
+  auto last = at::log_softmax(logits[logits.size(0) - 1], -1);  // predicts the first continuation token
+  std::vector<double> out;
+  for (const auto& c : choices) {
+    double ll = last[c.continuation.front()].item<double>();
+    if (c.continuation.size() > 1) {  // the rest of a longer continuation, after the cached context
+      KvCache more = cache;
+      std::vector<std::int64_t> head(c.continuation.begin(), c.continuation.end() - 1), tail(c.continuation.begin() + 1,
+                                                                                             c.continuation.end());
+      auto lp = at::log_softmax(model_.forward(ids_of(head), none, &more)[0], -1);
+      computed_ += std::int64_t(head.size());
+      ll += sum_logprob(lp, tail);
+    }
+    out.push_back(ll);
+  }
+  return out;
+}
+
+}  // namespace sinklab

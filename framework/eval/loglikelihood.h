@@ -1,0 +1,48 @@
+#pragma once
+// Log-likelihoods of continuations, as lm-evaluation-harness computes them: trailing whitespace
+// of the context moves to the continuation, and the continuation's tokens are those of
+// encode(context + continuation) after the context's own tokens. Two ways to compute them:
+//   loglikelihood_naive   one forward pass over context + continuation per request
+//   PrefixScorer          a KV cache of a prefix shared by many requests (the few-shot header
+//                         of a subject), then one pass over the rest of each context, scoring
+//                         every single-token continuation of it from the same logits
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "framework/model/attention.h"
+
+namespace sinklab {
+
+class LanguageModel;
+class Tokenizer;
+
+struct EncodedRequest {
+  std::vector<std::int64_t> context, continuation;
+};
+
+// `add_bos`: prepend the tokenizer's special-token template (lm-eval's HF models do not unless
+// add_bos_token is set; with an empty context the harness uses the EOS token, not done here).
+EncodedRequest encode_pair(const Tokenizer& tokenizer, std::string context, std::string continuation, bool add_bos);
+
+double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& request);
+
+class PrefixScorer {
+ public:
+  explicit PrefixScorer(const LanguageModel& model) : model_(model) {}
+  // Runs the model over `prefix` once and keeps its keys and values.
+  void set_prefix(const std::vector<std::int64_t>& prefix);
+  // Requests with one shared context (the choices of a question): their log-likelihoods.
+  std::vector<double> score(const std::vector<EncodedRequest>& choices);
+  std::int64_t reused_tokens() const { return reused_; }
+  std::int64_t computed_tokens() const { return computed_; }
+
+ private:
+  const LanguageModel& model_;
+  std::vector<std::int64_t> prefix_;
+  KvCache cache_;
+  std::int64_t reused_ = 0, computed_ = 0;
+};
+
+}  // namespace sinklab
