@@ -97,27 +97,42 @@ class EvalStage : public Stage {
           scorer.set_prefix(tok.encode(prefix, spec_.add_bos));
         }
         double correct = 0;
-        for (const auto& item : s.test) {
-          const std::string context = mc_context(s.name, s.dev, int(k), item);
-          std::vector<EncodedRequest> requests;
-          for (std::size_t c = 0; c < item.choices.size(); ++c)
-            requests.push_back(encode_pair(tok, context, mc_continuation(int(c)), spec_.add_bos));
-          std::vector<double> ll;
-          if (spec_.scoring == "prefix") {
-            ll = scorer.score(requests);
-          } else {
-            for (const auto& r : requests) ll.push_back(loglikelihood_naive(model, r));
-            for (const auto& r : requests) computed += std::int64_t(r.context.size() + r.continuation.size());
+        // Questions go through in batches of `batch` (prefix scoring) or one by one (naive).
+        const std::size_t batch = spec_.scoring == "prefix" ? std::size_t(spec_.batch_size) : 1;
+        for (std::size_t first = 0; first < s.test.size(); first += batch) {
+          const std::size_t count = std::min(batch, s.test.size() - first);
+          std::vector<std::vector<EncodedRequest>> questions;
+          for (std::size_t q = first; q < first + count; ++q) {
+            const std::string context = mc_context(s.name, s.dev, int(k), s.test[q]);
+            std::vector<EncodedRequest> requests;
+            for (std::size_t c = 0; c < s.test[q].choices.size(); ++c)
+              requests.push_back(encode_pair(tok, context, mc_continuation(int(c)), spec_.add_bos));
+            questions.push_back(std::move(requests));
           }
-          SINKLAB_CHECK(ll.size() == 4 || !ll.empty(), "no scores");
-          const auto pred = std::int64_t(std::max_element(ll.begin(), ll.end()) - ll.begin());
-          correct += pred == item.answer;
-          ll.resize(4, -INFINITY);  // rows of [N, 4] (MMLU and hamexam have 4 choices)
-          ll_all.insert(ll_all.end(), ll.begin(), ll.end());
-          answers.push_back(item.answer);
-          predictions.push_back(pred);
-          subject_of.push_back(std::int64_t(si));
-          progress.advance();
+          std::vector<std::vector<double>> scores;
+          if (spec_.scoring == "prefix") {
+            scores = scorer.score_batch(questions);
+          } else {
+            for (const auto& requests : questions) {
+              scores.emplace_back();
+              for (const auto& r : requests) {
+                scores.back().push_back(loglikelihood_naive(model, r));
+                computed += std::int64_t(r.context.size() + r.continuation.size());
+              }
+            }
+          }
+          for (std::size_t i = 0; i < count; ++i) {
+            const McItem& item = s.test[first + i];
+            std::vector<double> ll = scores[i];
+            const auto pred = std::int64_t(std::max_element(ll.begin(), ll.end()) - ll.begin());
+            correct += pred == item.answer;
+            ll.resize(4, -INFINITY);  // rows of [N, 4] (MMLU and hamexam have 4 choices)
+            ll_all.insert(ll_all.end(), ll.begin(), ll.end());
+            answers.push_back(item.answer);
+            predictions.push_back(pred);
+            subject_of.push_back(std::int64_t(si));
+            progress.advance();
+          }
         }
         reused += scorer.reused_tokens();
         computed += scorer.computed_tokens();

@@ -98,4 +98,50 @@ std::vector<double> PrefixScorer::score(const std::vector<EncodedRequest>& choic
   return out;
 }
 
+std::vector<std::vector<double>> PrefixScorer::score_batch(const std::vector<std::vector<EncodedRequest>>& questions) {
+  at::NoGradGuard no_grad;
+  std::vector<std::vector<double>> out(questions.size());
+  std::vector<std::size_t> batch;  // questions whose continuations are all one token
+  for (std::size_t q = 0; q < questions.size(); ++q) {
+    bool single = !questions[q].empty() && !questions[q].front().context.empty();
+    for (const auto& c : questions[q]) single = single && c.continuation.size() == 1 && c.context == questions[q].front().context;
+    if (single) batch.push_back(q);
+    else out[q] = score(questions[q]);
+  }
+  if (batch.empty()) return out;
+  // The cached prefix every question in the batch shares, keeping one fresh token each.
+  std::size_t p = prefix_.size();
+  for (auto q : batch) {
+    const auto& ctx = questions[q].front().context;
+    std::size_t m = 0;
+    while (m < p && m < ctx.size() && prefix_[m] == ctx[m]) ++m;
+    p = std::min({p, m, ctx.size() - 1});
+  }
+  std::size_t longest = 0;
+  for (auto q : batch) longest = std::max(longest, questions[q].front().context.size() - p);
+  const auto B = std::int64_t(batch.size()), L = std::int64_t(longest), P = std::int64_t(p);
+  auto ids = at::zeros({B, L}, at::TensorOptions().dtype(at::kLong));
+  auto mask = at::ones({B, P + L}, at::TensorOptions().dtype(at::kLong));
+  for (std::int64_t b = 0; b < B; ++b) {
+    const auto& ctx = questions[batch[std::size_t(b)]].front().context;
+    const auto n = std::int64_t(ctx.size() - p), pad = L - n;  // left padding: every row ends at L - 1
+    for (std::int64_t t = 0; t < n; ++t) ids[b][pad + t] = ctx[p + std::size_t(t)];
+    if (pad > 0) mask[b].narrow(0, P, pad).zero_();
+    computed_ += n;
+    reused_ += P;
+  }
+  KvCache cache;
+  if (P > 0)
+    for (std::size_t l = 0; l < cache_.k.size(); ++l) {
+      cache.k.push_back(cache_.k[l].narrow(2, 0, P).expand({B, -1, -1, -1}));
+      cache.v.push_back(cache_.v[l].narrow(2, 0, P).expand({B, -1, -1, -1}));
+    }
+  HookPoints none = HookPoints::none();
+  auto logits = model_.forward(ids, none, &cache, mask);          // [B, L, V]
+  auto last = at::log_softmax(logits.select(1, L - 1), -1);       // [B, V]
+  for (std::int64_t b = 0; b < B; ++b)
+    for (const auto& c : questions[batch[std::size_t(b)]]) out[batch[std::size_t(b)]].push_back(last[b][c.continuation[0]].item<double>());
+  return out;
+}
+
 }  // namespace sinklab

@@ -35,6 +35,9 @@ class PrefixScorer {
   void set_prefix(const std::vector<std::int64_t>& prefix);
   // Requests with one shared context (the choices of a question): their log-likelihoods.
   std::vector<double> score(const std::vector<EncodedRequest>& choices);
+  // Several questions at once (their remaining context tokens left-padded into one batch after
+  // the shared cache); questions with a multi-token continuation are scored one by one.
+  std::vector<std::vector<double>> score_batch(const std::vector<std::vector<EncodedRequest>>& questions);
   std::int64_t reused_tokens() const { return reused_; }
   std::int64_t computed_tokens() const { return computed_; }
 

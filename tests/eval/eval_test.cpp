@@ -122,6 +122,21 @@ TEST_CASE("log-likelihoods are sums of log-softmax, and prefix reuse equals naiv
   scorer.set_prefix({1, 5, 7, 9});
   scorer.score(choices);
   CHECK(scorer.reused_tokens() == 4);
+
+  // A batch of questions of different lengths (left-padded after the shared cache), one of them
+  // with a two-token continuation, equals scoring each naively.
+  std::vector<std::vector<EncodedRequest>> questions{
+      {{{1, 5, 7, 9, 11, 2}, {3}}, {{1, 5, 7, 9, 11, 2}, {8}}},
+      {{{1, 5, 7, 20, 21, 22, 23, 24}, {3}}, {{1, 5, 7, 20, 21, 22, 23, 24}, {4}}},
+      {{{1, 5, 7, 30}, {6}}, {{1, 5, 7, 30}, {7}}},
+      choices};
+  PrefixScorer batched(*model);
+  batched.set_prefix({1, 5, 7, 9, 11});
+  auto scores = batched.score_batch(questions);
+  REQUIRE(scores.size() == questions.size());
+  for (std::size_t q = 0; q < questions.size(); ++q)
+    for (std::size_t c = 0; c < questions[q].size(); ++c)
+      CHECK(std::abs(scores[q][c] - loglikelihood_naive(*model, questions[q][c])) < 1e-5);
 }
 
 TEST_CASE("CSV: quotes, doubled quotes, commas and newlines inside fields, CRLF", "[eval][csv]") {
