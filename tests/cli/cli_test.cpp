@@ -345,7 +345,7 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   TempDir dir;
   const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-hamexam.yaml";
   const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
-  auto run = sinklab::test::sinklab({"run", example, model, "eval.limit=4", "eval.shots=[0, 2]", "calibration.samples=4",
+  auto run = sinklab::test::sinklab({"run", example, model, "eval.limit=4", "eval.shots=[0, 2]", "eval.batch_size=3", "calibration.samples=4",
                                      "variants.oats.prune.iterations=2", "--results", dir / "results", "-q"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
