@@ -14,6 +14,16 @@
 
 namespace sinklab {
 
+// `sweep:` - axes `sinklab sweep` runs over (`sinklab run` ignores it).
+struct SweepSpec {
+  std::map<std::string, std::vector<std::string>> grid, zip;
+  template <class V>
+  void fields(V& v) {
+    v("grid", grid, "key.path -> values; every combination is a point");
+    v("zip", zip, "key.path -> values; these axes advance together (equal lengths)");
+  }
+};
+
 struct RunConfig {
   std::string name;
   std::int64_t seed = 0;
@@ -31,6 +41,7 @@ struct RunConfig {
   std::optional<catch_tag_release::MetricsSpec> metrics;
   catch_tag_release::FigureSpec figures;
   std::optional<evaluation::EvalSpec> eval;
+  std::optional<SweepSpec> sweep;
 
   template <class V>
   void fields(V& v) {
@@ -48,6 +59,7 @@ struct RunConfig {
     v("pca", pca, "PCA colourings: [{site, layer, head, prompt, fit_prompt, components, exclude_first, joint}]");
     v("metrics", metrics, "sink scores, massive activations, outlier dimensions, per-head spectra");
     v("figures", figures, "figure options");
+    v("sweep", sweep, "axes for `sinklab sweep`: {grid: {key: [values]}, zip: {...}}");
     v("eval", eval, "few-shot multiple choice (MMLU as lm-evaluation-harness) and perplexity, per variant");
   }
   void validate(const Decoder& d) const;

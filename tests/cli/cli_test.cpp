@@ -371,3 +371,54 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   expect_rejected({"eval.task=mmmlu"}, "did you mean 'mmlu'");
   expect_rejected({"eval.scoring=fast"}, "eval.scoring");
 }
+
+TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is fully cached; bad grids are "
+          "rejected before any point runs", "[cli][sweep]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config("sw"));
+  const std::vector<std::string> common{"--results", dir / "results", "--jobs", "2", "--threads", "1", "-q"};
+  auto sweep = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"sweep", config});
+    args.insert(args.end(), common.begin(), common.end());
+    return sinklab::test::sinklab(args);
+  };
+  auto first = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1", "--metric", "theorem41.error_mean"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const std::string out = first.out.substr(0, first.out.find('\n'));
+  CHECK(fs::exists(out + "/figures/sweep_heatmap.png"));
+  std::ifstream csv(out + "/summary.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  CHECK_THAT(header, Contains("point,theorem41.model.d,seed,exit_code,seconds") && Contains("theorem41.error_mean"));
+  int rows = 0;
+  while (std::getline(csv, line)) ++rows;
+  CHECK(rows == 4);
+  auto meta = read_json(out + "/sweep.json");
+  REQUIRE(meta["points"].size() == 4);
+  CHECK(meta["points"][3]["assignments"]["seed"] == "1");
+  // The same sweep again: every point's stages come from the shared cache.
+  auto again = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1"});
+  REQUIRE(again.exit_code == 0);
+  const std::string out2 = again.out.substr(0, again.out.find('\n'));
+  for (int i = 0; i < 4; ++i) {
+    auto prov = read_json(out2 + "/points/" + std::to_string(i) + "/provenance.json");
+    CHECK(count_cached(prov) == int(prov["stages"].size()));
+  }
+  // Bad grids: nothing runs, nothing is written.
+  auto rejected = [&](const std::vector<std::string>& args, const std::string& message) {
+    TempDir other;
+    std::vector<std::string> full{"sweep", config, "--results", other / "results"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = sinklab::test::sinklab(full);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK_FALSE(fs::exists(other / "results/sw"));
+  };
+  rejected({"--grid", "theorem41.modle.d=1,2"}, "did you mean 'model'");
+  rejected({}, "the sweep has no axes");
+  rejected({"--grid", "theorem41.data.count=64,-3"}, "sweep point 1 (theorem41.data.count=-3)");
+  rejected({"--grid", "seed=0,1", "--grid", "seed=2"}, "given twice");
+  rejected({"--zip", "seed=0,1", "--zip", "theorem41.model.d=1,2,3"}, "same length");
+}
