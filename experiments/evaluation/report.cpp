@@ -37,8 +37,10 @@ void report(const Hdf5File& run, const std::vector<ResolvedModel>& models, const
       micro.push_back(mi);
     }
     acc.series.push_back({m.variant, ks, micro});
-    if (m.variant == "dense") dense = micro;
-    else if (!dense.empty()) {
+    if (m.variant == "dense") {
+      dense = micro;
+      gap.series.push_back({"dense", ks, std::vector<double>(ks.size(), 0.0)});  // keeps colours matched
+    } else if (!dense.empty()) {
       std::vector<double> d;
       for (std::size_t i = 0; i < micro.size(); ++i) d.push_back(micro[i] - dense[i]);
       gap.series.push_back({m.variant, ks, d});
@@ -46,7 +48,7 @@ void report(const Hdf5File& run, const std::vector<ResolvedModel>& models, const
   }
   if (spec.data.empty()) return;
   std::vector<plot::LinePlot> panels{acc};
-  if (!gap.series.empty()) panels.push_back(gap);
+  if (gap.series.size() > 1) panels.push_back(gap);
   plot::render_line_plot_grid(panels, int(panels.size()), "Few-shot accuracy per variant (paper Fig. 3)",
                               dir + "/fewshot_accuracy");
 }
