@@ -346,6 +346,7 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-hamexam.yaml";
   const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
   auto run = sinklab::test::sinklab({"run", example, model, "eval.limit=4", "eval.shots=[0, 2]", "eval.batch_size=3", "calibration.samples=4",
+                                     "eval.perplexity={path: configs/prompts/sample.txt, window: 32, stride: 16}",
                                      "variants.oats.prune.iterations=2", "--results", dir / "results", "-q"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -357,6 +358,12 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
       CHECK(eval[v]["k"][k]["questions"] == 12);  // 4 per pool, 3 pools
       CHECK(eval[v]["k"][k]["by_subject"].size() == 3);
     }
+  // Perplexity of a prose paragraph per variant (tiny-phi3 is overconfident out of its training
+  // text: tens of thousands, as transformers' logits give too; the value is checked in eval_test).
+  const double dense_ppl = eval["dense"]["perplexity"].get<double>();
+  CHECK(std::isfinite(dense_ppl));
+  CHECK(dense_ppl > 1);
+  CHECK(eval["wanda"]["perplexity"].get<double>() != dense_ppl);
   auto results = dir / "bad";
   auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
     std::vector<std::string> args{"run", example, model, "--results", results};

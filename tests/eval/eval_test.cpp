@@ -206,3 +206,26 @@ TEST_CASE("perplexity with one window is exp of the mean NLL of a single forward
   CHECK(std::isfinite(sliding.perplexity()));
   CHECK_THROWS_AS(perplexity(*model, tokens, 4, 8), InputError);
 }
+
+TEST_CASE("perplexity of tiny-phi3 equals the one transformers' logits give", "[eval][perplexity]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+    return;
+  }
+  // Golden prompt 3 has 29 tokens and logits at every position.
+  SafetensorsFile golden(*shared + "/golden/tiny-phi3/golden.safetensors");
+  auto ids = golden.tensor("p3.input_ids");
+  auto logits = golden.tensor("p3.logits");
+  REQUIRE(logits.size(0) == ids.size(0));
+  auto lp = at::log_softmax(logits.to(at::kDouble), -1);
+  double nll = 0;
+  for (std::int64_t t = 1; t < ids.size(0); ++t) nll -= lp[t - 1][ids[t].item<std::int64_t>()].item<double>();
+  const double want = std::exp(nll / double(ids.size(0) - 1));
+  auto model = load_language_model(*shared + "/models/tiny-phi3");
+  std::vector<std::int64_t> tokens(ids.data_ptr<std::int64_t>(), ids.data_ptr<std::int64_t>() + ids.numel());
+  CHECK(perplexity(*model, tokens, 64, 64).perplexity() == Approx(want).epsilon(1e-4));
+  // Sliding windows only add context-truncation differences, never skip or repeat tokens.
+  auto sliding = perplexity(*model, tokens, 16, 8);
+  CHECK(sliding.tokens == ids.size(0) - 1);
+}
