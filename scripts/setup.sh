@@ -11,6 +11,7 @@ packages=(
   libyaml-cpp-dev libhdf5-dev libfmt-dev libboost-program-options-dev
   nlohmann-json3-dev libssl-dev libcairo2-dev fonts-dejavu-core libpcre2-dev   # PCRE2: Unicode regex for tokenizers
   zlib1g-dev                                # gzip-compressed calibration data (C4 shards)
+  libarchive-dev                            # run archives: sinklab archive pack/verify/unpack
   hamexam                                   # 1,587 real four-choice exam questions for the few-shot example
 )
 if [[ "${1:-}" == "--tests" ]]; then

@@ -13,5 +13,6 @@ int model_info_command(const std::vector<std::string>& args);
 int tokenize_command(const std::vector<std::string>& args);
 int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int archive_command(const std::vector<std::string>& args);
 
 }  // namespace sinklab::cli

@@ -17,6 +17,7 @@ const char* kUsage = R"(usage: sinklab <command> [options]
 commands:
   run CONFIG [key.path=value ...]   run an experiment (stages are cached; see --help)
   sweep CONFIG --grid a.b=v1,v2 ...  run every point of a grid (shared cache, --jobs N in parallel)
+  archive pack|verify|unpack ...     one verifiable .tar.gz/.tar.zst of a run or sweep directory
   validate CONFIG [key.path=value ...]
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return sinklab::cli::run_command(rest, all);
     if (cmd == "validate") return sinklab::cli::validate_command(rest);
     if (cmd == "sweep") return sinklab::cli::sweep_command(rest);
+    if (cmd == "archive") return sinklab::cli::archive_command(rest);
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
       return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
     }
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "sweep", "validate", "inspect", "model", "tokenize", "generate"})));
+                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "validate", "inspect", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

@@ -429,3 +429,82 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   rejected({"--grid", "seed=0,1", "--grid", "seed=2"}, "given twice");
   rejected({"--zip", "seed=0,1", "--zip", "theorem41.model.d=1,2,3"}, "same length");
 }
+
+TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsafe archives are refused",
+          "[cli][archive]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  REQUIRE(run.exit_code == 0);
+  const std::string run_dir = run.out.substr(0, run.out.find('\n'));
+  for (const char* ext : {".tar.gz", ".tar.zst"}) {
+    const std::string file = dir / (std::string("run") + ext);
+    REQUIRE(sinklab::test::sinklab({"archive", "pack", run_dir, "-o", file, "-q"}).exit_code == 0);
+    auto verify = sinklab::test::sinklab({"archive", "verify", file});
+    CHECK(verify.exit_code == 0);
+    CHECK_THAT(verify.out, Contains("every file matches"));
+  }
+  const std::string good = dir / "run.tar.gz";
+  REQUIRE(sinklab::test::sinklab({"archive", "unpack", good, dir / "unpacked"}).exit_code == 0);
+  CHECK(fs::exists(dir / "unpacked/run.h5"));
+  CHECK(fs::exists(dir / "unpacked/figures/theorem41_error_vs_stag.png"));
+  auto manifest = read_json(dir / "unpacked/MANIFEST.json");
+  CHECK(manifest["files"].size() > 5);
+  // The unpacked run is a run: inspect reads it.
+  CHECK(sinklab::test::sinklab({"inspect", dir / "unpacked"}).exit_code == 0);
+  CHECK(sinklab::test::sinklab({"archive", "unpack", good, dir / "unpacked"}).exit_code == 2);  // exists already
+  auto light = sinklab::test::sinklab({"archive", "pack", run_dir, "-o", dir / "light.tar.gz", "--no-tensors", "-q"});
+  REQUIRE(light.exit_code == 0);
+  CHECK(fs::file_size(dir / "light.tar.gz") < fs::file_size(good));
+
+  // Truncated: half the bytes.
+  {
+    std::ifstream in(good, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    dir.write("truncated.tar.gz", bytes.substr(0, bytes.size() / 2));
+  }
+  auto truncated = sinklab::test::sinklab({"archive", "verify", dir / "truncated.tar.gz"});
+  CHECK(truncated.exit_code == 2);
+  CHECK_THAT(truncated.err, Contains("truncated or corrupt"));
+
+  // Tampered, traversal and link entries, written with Python's tarfile.
+  if (sinklab::test::run_process({"/bin/sh", "-c", "python3 -c 'import tarfile'"}).exit_code != 0) {
+    WARN("skipped the crafted-archive checks: no python3");
+    return;
+  }
+  auto py = dir.write("craft.py", R"PY(
+import io, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def write(name, extra=None, tamper=False):
+    with tarfile.open(f"{out}/{name}", "w:gz") as o:
+        for m, data in members:
+            if tamper and m.name.endswith("summary.json"):
+                data = data.replace(b"1", b"2", 1)
+                m.size = len(data)
+            o.addfile(m, io.BytesIO(data))
+        if extra:
+            extra(o)
+write("tampered.tar.gz", tamper=True)
+def traversal(o):
+    i = tarfile.TarInfo("../evil.txt"); data = b"x"; i.size = 1; o.addfile(i, io.BytesIO(data))
+write("traversal.tar.gz", traversal)
+def link(o):
+    i = tarfile.TarInfo("run/passwd"); i.type = tarfile.SYMTYPE; i.linkname = "/etc/passwd"; o.addfile(i)
+write("link.tar.gz", link)
+)PY");
+  REQUIRE(sinklab::test::run_process({"/bin/sh", "-c", "python3 " + py + " " + good + " " + dir.path()}).exit_code == 0);
+  auto tampered = sinklab::test::sinklab({"archive", "verify", dir / "tampered.tar.gz"});
+  CHECK(tampered.exit_code == 2);
+  CHECK_THAT(tampered.err, Contains("summary.json: SHA-256 does not match"));
+  for (const char* bad : {"traversal.tar.gz", "link.tar.gz"}) {
+    auto r = sinklab::test::sinklab({"archive", "unpack", dir / bad, dir / (std::string("out-") + bad)});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_FALSE(fs::exists(dir / (std::string("out-") + bad)));
+    CHECK_FALSE(fs::exists(dir / "evil.txt"));
+  }
+  CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "link.tar.gz"}).err, Contains("not a regular file"));
+  CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "traversal.tar.gz"}).err, Contains("unsafe path"));
+}

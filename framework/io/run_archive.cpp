@@ -1,0 +1,205 @@
+#include "framework/io/run_archive.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "framework/io/atomic_file.h"
+#include "framework/util/error.h"
+#include "framework/util/hash.h"
+
+namespace fs = std::filesystem;
+
+namespace sinklab {
+namespace {
+
+const char* kManifest = "MANIFEST.json";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+struct Writer {
+  archive* a;
+  // Writes `path`; the compression follows `name` (the final file name).
+  Writer(const std::string& path, const std::string& file) : a(archive_write_new()) {
+    if (ends_with(file, ".tar.zst")) archive_write_add_filter_zstd(a);
+    else if (ends_with(file, ".tar.gz") || ends_with(file, ".tgz")) archive_write_add_filter_gzip(a);
+    else throw InputError(fmt::format("archive '{}' must end in .tar.gz, .tgz or .tar.zst", file));
+    archive_write_set_format_pax_restricted(a);
+    SINKLAB_INPUT_CHECK(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK, "cannot write '{}': {}", file,
+                        archive_error_string(a));
+  }
+  ~Writer() { archive_write_free(a); }
+  void add(const std::string& name, const std::string& bytes) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, la_int64_t(bytes.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    SINKLAB_CHECK(archive_write_header(a, e) == ARCHIVE_OK, "archive: {}", archive_error_string(a));
+    if (!bytes.empty()) archive_write_data(a, bytes.data(), bytes.size());
+    archive_entry_free(e);
+  }
+  void add_file(const std::string& name, const std::string& path) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, la_int64_t(fs::file_size(path)));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    SINKLAB_CHECK(archive_write_header(a, e) == ARCHIVE_OK, "archive: {}", archive_error_string(a));
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    while (in) {
+      in.read(buf.data(), std::streamsize(buf.size()));
+      if (in.gcount() > 0) archive_write_data(a, buf.data(), std::size_t(in.gcount()));
+    }
+    archive_entry_free(e);
+  }
+  void close() { SINKLAB_CHECK(archive_write_close(a) == ARCHIVE_OK, "archive: {}", archive_error_string(a)); }
+};
+
+struct Reader {
+  archive* a;
+  std::string file;
+  explicit Reader(const std::string& f) : a(archive_read_new()), file(f) {
+    archive_read_support_filter_all(a);
+    archive_read_support_format_tar(a);
+    SINKLAB_INPUT_CHECK(fs::exists(f), "archive '{}' does not exist", f);
+    SINKLAB_INPUT_CHECK(archive_read_open_filename(a, f.c_str(), 1 << 20) == ARCHIVE_OK, "'{}' is not a readable archive: {}",
+                        f, archive_error_string(a));
+  }
+  ~Reader() { archive_read_free(a); }
+  // Calls `entry(path, type, sink)` per entry; `sink(bytes, n)` receives its data via read().
+  template <class F>
+  void each(F&& entry) {
+    archive_entry* e = nullptr;
+    int r;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) entry(std::string(archive_entry_pathname(e)), archive_entry_filetype(e));
+    SINKLAB_INPUT_CHECK(r == ARCHIVE_EOF, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+  }
+  // The current entry's bytes, streamed into `out` (and hashed).
+  std::string read(std::ostream* out) {
+    Sha256 h;
+    std::vector<char> buf(1 << 20);
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf.data(), buf.size())) > 0) {
+      h.update(buf.data(), std::size_t(n));
+      if (out) out->write(buf.data(), n);
+    }
+    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+    return h.hex();
+  }
+  std::string read_all() {
+    std::string s;
+    std::vector<char> buf(1 << 16);
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf.data(), buf.size())) > 0) s.append(buf.data(), std::size_t(n));
+    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+    return s;
+  }
+};
+
+// A relative path with no "..", no empty or absolute parts.
+bool safe_path(const std::string& p) {
+  if (p.empty() || p[0] == '/' || p.find('\\') != std::string::npos) return false;
+  for (const auto& part : fs::path(p))
+    if (part == ".." || part == "." || part.empty()) return false;
+  return true;
+}
+
+}  // namespace
+
+std::size_t pack_archive(const std::string& dir, const std::string& file, const ArchiveOptions& options) {
+  SINKLAB_INPUT_CHECK(fs::is_directory(dir), "'{}' is not a run or sweep directory", dir);
+  const std::string root = fs::path(fs::absolute(dir)).lexically_normal().filename().string();
+  std::vector<std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.is_symlink()) continue;
+    const std::string rel = fs::relative(e.path(), dir).string();
+    if (!options.checkpoints && ends_with(rel, ".safetensors")) continue;
+    if (!options.tensors && ends_with(rel, ".h5")) continue;
+    files.push_back(rel);
+  }
+  std::sort(files.begin(), files.end());
+  nlohmann::ordered_json manifest{{"format", "sinklab-archive-1"}, {"sinklab_version", SINKLAB_VERSION}, {"root", root},
+                                  {"files", nlohmann::ordered_json::array()}};
+  if (fs::exists(fs::path(dir) / "provenance.json")) {
+    auto p = nlohmann::json::parse(read_file((fs::path(dir) / "provenance.json").string()));
+    manifest["provenance"] = {{"config_hash", p.value("/config/hash"_json_pointer, std::string())},
+                              {"git", p.value("sinklab", nlohmann::json())},
+                              {"started", p.value("/time/started"_json_pointer, std::string())}};
+  }
+  for (const auto& f : files)
+    manifest["files"].push_back({{"path", f}, {"bytes", fs::file_size(fs::path(dir) / f)},
+                                 {"sha256", sha256_file((fs::path(dir) / f).string())}});
+  const std::string tmp = temporary_path_for(file);
+  try {
+    Writer w(tmp, file);
+    w.add(root + "/" + kManifest, manifest.dump(2) + "\n");
+    for (const auto& f : files) w.add_file(root + "/" + f, (fs::path(dir) / f).string());
+    w.close();
+  } catch (...) {
+    fs::remove(tmp);
+    throw;
+  }
+  commit_file(tmp, file);
+  return files.size();
+}
+
+std::vector<std::string> verify_archive(const std::string& file) {
+  Reader r(file);
+  nlohmann::json manifest;
+  std::map<std::string, std::string> seen;  // path -> sha256
+  std::vector<std::string> problems;
+  r.each([&](const std::string& path, unsigned type) {
+    if (type != AE_IFREG) {
+      problems.push_back(fmt::format("{}: not a regular file (links and devices are not allowed)", path));
+      return;
+    }
+    if (!safe_path(path)) problems.push_back(fmt::format("{}: unsafe path", path));
+    const auto slash = path.find('/');
+    const std::string rel = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (rel == kManifest && manifest.is_null()) manifest = nlohmann::json::parse(r.read_all());
+    else seen[rel] = r.read(nullptr);
+  });
+  SINKLAB_INPUT_CHECK(!manifest.is_null(), "'{}' has no {}: not a sinklab archive", file, kManifest);
+  for (const auto& f : manifest["files"]) {
+    const std::string path = f["path"];
+    auto it = seen.find(path);
+    if (it == seen.end()) problems.push_back(fmt::format("{}: listed in the manifest but missing", path));
+    else if (it->second != f["sha256"].get<std::string>()) problems.push_back(fmt::format("{}: SHA-256 does not match the manifest (modified)", path));
+    if (it != seen.end()) seen.erase(it);
+  }
+  for (const auto& [path, h] : seen) problems.push_back(fmt::format("{}: not listed in the manifest", path));
+  return problems;
+}
+
+void unpack_archive(const std::string& file, const std::string& dest) {
+  SINKLAB_INPUT_CHECK(!fs::exists(dest), "'{}' already exists: unpack into a new directory", dest);
+  auto problems = verify_archive(file);  // every hash and path checked before anything is written
+  SINKLAB_INPUT_CHECK(problems.empty(), "'{}' failed verification: {}", file, problems.front());
+  const std::string tmp = temporary_path_for(dest);
+  try {
+    Reader r(file);
+    r.each([&](const std::string& path, unsigned) {
+      const auto slash = path.find('/');
+      const fs::path target = fs::path(tmp) / (slash == std::string::npos ? path : path.substr(slash + 1));
+      fs::create_directories(target.parent_path());
+      std::ofstream out(target, std::ios::binary);
+      r.read(&out);
+    });
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+  fs::rename(tmp, dest);
+}
+
+}  // namespace sinklab

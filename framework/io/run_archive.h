@@ -1,0 +1,24 @@
+#pragma once
+// One verifiable file for a run or sweep directory (libarchive): a tar, gzip- or
+// zstd-compressed by the file name (.tar.gz / .tgz / .tar.zst), whose first entry is
+// MANIFEST.json - every file's path, size and SHA-256, the sinklab version and the run's
+// provenance summary. Verifying recomputes every hash; unpacking refuses absolute paths, "..",
+// links and devices, checks every hash, and only then moves the result into place.
+#include <string>
+#include <vector>
+
+namespace sinklab {
+
+struct ArchiveOptions {
+  bool checkpoints = true;  // *.safetensors (training checkpoints, pruned models)
+  bool tensors = true;      // *.h5 (run.h5 and any other HDF5 store)
+};
+
+// Returns the number of files packed (MANIFEST.json not counted).
+std::size_t pack_archive(const std::string& dir, const std::string& file, const ArchiveOptions& options = {});
+// Problems found ("" per file is fine: empty vector = intact). Unreadable archives throw InputError.
+std::vector<std::string> verify_archive(const std::string& file);
+// Unpacks into `dest` (created; must not exist yet). InputError on any unsafe entry or mismatch.
+void unpack_archive(const std::string& file, const std::string& dest);
+
+}  // namespace sinklab
