@@ -1,5 +1,10 @@
 // `sinklab archive pack|verify|unpack`: one verifiable file for a run or sweep directory.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <iostream>
 
 #include "experiments/cli/commands.h"
@@ -17,7 +22,8 @@ int archive_command(const std::vector<std::string>& args) {
   const std::string usage =
       "usage: sinklab archive pack DIR [-o FILE.tar.gz|FILE.tar.zst] [--no-checkpoints] [--no-tensors]\n"
       "       sinklab archive verify FILE\n"
-      "       sinklab archive unpack FILE DIR\n\n"
+      "       sinklab archive unpack FILE DIR\n"
+      "       sinklab archive diff A B        configs and summary numbers of two archives\n\n"
       "An archive holds MANIFEST.json (every file's SHA-256 and size, the provenance summary) and the files.";
   SINKLAB_INPUT_CHECK(!args.empty(), "missing subcommand; {}", usage);
   const std::string sub = args[0];
@@ -57,7 +63,54 @@ int archive_command(const std::vector<std::string>& args) {
     std::cout << rest[1] << "\n";
     return 0;
   }
-  throw InputError(fmt::format("unknown archive subcommand '{}'{}; {}", sub, did_you_mean(sub, {"pack", "verify", "unpack"}),
+  if (sub == "diff") {
+    SINKLAB_INPUT_CHECK(rest.size() == 2, "usage: sinklab archive diff A B");
+    for (const auto& f : rest) {
+      auto problems = verify_archive(f);
+      SINKLAB_INPUT_CHECK(problems.empty(), "{} failed verification: {}", f, problems.front());
+    }
+    // Configs: the lines only one side has.
+    auto lines = [](const std::string& text) {
+      std::vector<std::string> out;
+      for (const auto& l : split(text, '\n'))
+        if (!l.empty() && l[0] != '#') out.push_back(l);
+      return out;
+    };
+    auto a = lines(read_archive_file(rest[0], "config.resolved.yaml")), b = lines(read_archive_file(rest[1], "config.resolved.yaml"));
+    std::cout << "config (resolved):\n";
+    int changes = 0;
+    for (const auto& l : a)
+      if (std::find(b.begin(), b.end(), l) == b.end()) std::cout << "  - " << l << "\n", ++changes;
+    for (const auto& l : b)
+      if (std::find(a.begin(), a.end(), l) == a.end()) std::cout << "  + " << l << "\n", ++changes;
+    if (changes == 0) std::cout << "  identical\n";
+    // Metrics: every number in summary.json that differs or exists on one side only.
+    std::map<std::string, double> ma, mb;
+    std::function<void(const nlohmann::json&, const std::string&, std::map<std::string, double>&)> flat =
+        [&](const nlohmann::json& j, const std::string& p, std::map<std::string, double>& out) {
+          if (j.is_number()) out[p] = j.get<double>();
+          else if (j.is_object())
+            for (auto it = j.begin(); it != j.end(); ++it) flat(it.value(), p.empty() ? it.key() : p + "." + it.key(), out);
+          else if (j.is_array())
+            for (std::size_t i = 0; i < j.size(); ++i) flat(j[i], p + "." + std::to_string(i), out);
+        };
+    bool fa = false, fb = false;
+    auto sa = read_archive_file(rest[0], "summary.json", &fa), sb = read_archive_file(rest[1], "summary.json", &fb);
+    if (fa) flat(nlohmann::json::parse(sa), "", ma);
+    if (fb) flat(nlohmann::json::parse(sb), "", mb);
+    std::cout << "summary.json (A -> B):\n";
+    int diffs = 0;
+    for (const auto& [k, v] : ma) {
+      auto it = mb.find(k);
+      if (it == mb.end()) std::cout << fmt::format("  {}: {} -> (absent)\n", k, v), ++diffs;
+      else if (it->second != v) std::cout << fmt::format("  {}: {} -> {}\n", k, v, it->second), ++diffs;
+    }
+    for (const auto& [k, v] : mb)
+      if (!ma.count(k)) std::cout << fmt::format("  {}: (absent) -> {}\n", k, v), ++diffs;
+    if (diffs == 0) std::cout << "  identical\n";
+    return 0;
+  }
+  throw InputError(fmt::format("unknown archive subcommand '{}'{}; {}", sub, did_you_mean(sub, {"pack", "verify", "unpack", "diff"}),
                                usage));
 }
 

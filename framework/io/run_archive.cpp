@@ -180,6 +180,21 @@ std::vector<std::string> verify_archive(const std::string& file) {
   return problems;
 }
 
+std::string read_archive_file(const std::string& file, const std::string& path, bool* found) {
+  Reader r(file);
+  std::string out;
+  bool hit = false;
+  r.each([&](const std::string& entry, unsigned type) {
+    const auto slash = entry.find('/');
+    if (!hit && type == AE_IFREG && (slash == std::string::npos ? entry : entry.substr(slash + 1)) == path) {
+      out = r.read_all();
+      hit = true;
+    }
+  });
+  if (found) *found = hit;
+  return out;
+}
+
 void unpack_archive(const std::string& file, const std::string& dest) {
   SINKLAB_INPUT_CHECK(!fs::exists(dest), "'{}' already exists: unpack into a new directory", dest);
   auto problems = verify_archive(file);  // every hash and path checked before anything is written

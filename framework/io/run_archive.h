@@ -4,6 +4,7 @@
 // MANIFEST.json - every file's path, size and SHA-256, the sinklab version and the run's
 // provenance summary. Verifying recomputes every hash; unpacking refuses absolute paths, "..",
 // links and devices, checks every hash, and only then moves the result into place.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct ArchiveOptions {
 std::size_t pack_archive(const std::string& dir, const std::string& file, const ArchiveOptions& options = {});
 // Problems found ("" per file is fine: empty vector = intact). Unreadable archives throw InputError.
 std::vector<std::string> verify_archive(const std::string& file);
+// One file of the archive by its path inside the run ("summary.json"), without unpacking; "" and
+// found = false when absent.
+std::string read_archive_file(const std::string& file, const std::string& path, bool* found = nullptr);
 // Unpacks into `dest` (created; must not exist yet). InputError on any unsafe entry or mismatch.
 void unpack_archive(const std::string& file, const std::string& dest);
 

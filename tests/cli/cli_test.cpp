@@ -445,6 +445,17 @@ TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsaf
     CHECK_THAT(verify.out, Contains("every file matches"));
   }
   const std::string good = dir / "run.tar.gz";
+  // diff: the same run is identical; a run with another d differs in its config and numbers.
+  auto same = sinklab::test::sinklab({"archive", "diff", good, dir / "run.tar.zst"});
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Contains("config (resolved):\n  identical") && Contains("summary.json (A -> B):\n  identical"));
+  auto other = sinklab::test::sinklab({"run", config, "theorem41.model.d=2", "--results", dir / "results2", "-q"});
+  REQUIRE(other.exit_code == 0);
+  REQUIRE(sinklab::test::sinklab({"archive", "pack", other.out.substr(0, other.out.find('\n')), "-o", dir / "d2.tar.gz", "-q"})
+              .exit_code == 0);
+  auto diff = sinklab::test::sinklab({"archive", "diff", good, dir / "d2.tar.gz"});
+  CHECK(diff.exit_code == 0);
+  CHECK_THAT(diff.out, Contains("+ ") && Contains("d: 2") && Contains("theorem41.error_mean: "));
   REQUIRE(sinklab::test::sinklab({"archive", "unpack", good, dir / "unpacked"}).exit_code == 0);
   CHECK(fs::exists(dir / "unpacked/run.h5"));
   CHECK(fs::exists(dir / "unpacked/figures/theorem41_error_vs_stag.png"));
