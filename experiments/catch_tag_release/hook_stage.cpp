@@ -68,9 +68,7 @@ class HookStage : public Stage {
             {"pca", encode_value(config_.pca)}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
-  std::vector<std::string> upstream() const override {
-    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
-  }
+  std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   void run(StageContext& ctx) const override {
     LoadedModel lm = load_model(model_, ctx);

@@ -25,9 +25,7 @@ class MetricsStage : public Stage {
             {"metrics", encode_value(*config_.metrics)}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
-  std::vector<std::string> upstream() const override {
-    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
-  }
+  std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   std::vector<PromptSpec> selected_prompts() const {
     std::vector<PromptSpec> out;

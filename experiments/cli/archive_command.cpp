@@ -3,12 +3,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <iostream>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
+#include "framework/io/json_numbers.h"
 #include "framework/io/run_archive.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
@@ -85,19 +85,10 @@ int archive_command(const std::vector<std::string>& args) {
       if (std::find(a.begin(), a.end(), l) == a.end()) std::cout << "  + " << l << "\n", ++changes;
     if (changes == 0) std::cout << "  identical\n";
     // Metrics: every number in summary.json that differs or exists on one side only.
-    std::map<std::string, double> ma, mb;
-    std::function<void(const nlohmann::json&, const std::string&, std::map<std::string, double>&)> flat =
-        [&](const nlohmann::json& j, const std::string& p, std::map<std::string, double>& out) {
-          if (j.is_number()) out[p] = j.get<double>();
-          else if (j.is_object())
-            for (auto it = j.begin(); it != j.end(); ++it) flat(it.value(), p.empty() ? it.key() : p + "." + it.key(), out);
-          else if (j.is_array())
-            for (std::size_t i = 0; i < j.size(); ++i) flat(j[i], p + "." + std::to_string(i), out);
-        };
     bool fa = false, fb = false;
     auto sa = read_archive_file(rest[0], "summary.json", &fa), sb = read_archive_file(rest[1], "summary.json", &fb);
-    if (fa) flat(nlohmann::json::parse(sa), "", ma);
-    if (fb) flat(nlohmann::json::parse(sb), "", mb);
+    const auto ma = fa ? json_numbers(nlohmann::json::parse(sa)) : std::map<std::string, double>{};
+    const auto mb = fb ? json_numbers(nlohmann::json::parse(sb)) : std::map<std::string, double>{};
     std::cout << "summary.json (A -> B):\n";
     int diffs = 0;
     for (const auto& [k, v] : ma) {

@@ -18,6 +18,7 @@
 #include "experiments/cli/options.h"
 #include "experiments/experiment.h"
 #include "framework/io/atomic_file.h"
+#include "framework/io/json_numbers.h"
 #include "framework/plot/figures.h"
 #include "framework/runner/runner.h"
 #include "framework/runner/sweep_grid.h"
@@ -55,17 +56,6 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
     _exit(127);
   }
   return pid;
-}
-
-// Every number (and bool) in a JSON tree, under its dotted path.
-void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, double>& out) {
-  if (j.is_number() || j.is_boolean()) {
-    out[prefix] = j.is_boolean() ? double(j.get<bool>()) : j.get<double>();
-  } else if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
-  } else if (j.is_array() && j.size() <= 64) {
-    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], prefix + "." + std::to_string(i), out);
-  }
 }
 
 std::string csv_field(const std::string& s) {
@@ -172,7 +162,7 @@ int sweep_command(const std::vector<std::string>& args) {
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     ++finished;
     if (r.exit_code == 0) {
-      flatten(nlohmann::json::parse(read_file(r.run_dir + "/summary.json")), "", r.metrics);
+      r.metrics = json_numbers(nlohmann::json::parse(read_file(r.run_dir + "/summary.json")), /*booleans=*/true, 64);
       log::info("sweep: point {}/{} ({}) done in {:.1f}s", finished, points.size(), points[index].label(), r.seconds);
     } else {
       log::warn("sweep: point {} ({}) failed with exit code {}; see {}", index, points[index].label(), r.exit_code, r.log);

@@ -51,9 +51,7 @@ class EvalStage : public Stage {
       for (const auto& f : calibration_files(resolve_data_path(spec_.perplexity->path))) files.push_back(f);
     return files;
   }
-  std::vector<std::string> upstream() const override {
-    return model_.source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{model_.source_stage};
-  }
+  std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   void run(StageContext& ctx) const override {
     auto lm = catch_tag_release::load_model(model_, ctx);

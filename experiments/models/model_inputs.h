@@ -84,6 +84,8 @@ struct ResolvedModel {
   at::ScalarType scalar_type() const;
   // Files whose fingerprints key every stage that runs the model.
   std::vector<std::string> files() const;
+  // The stage that makes this variant's checkpoint, if any (an upstream of every stage using it).
+  std::vector<std::string> upstream() const { return source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{source_stage}; }
   // "" when the directory holds a loadable checkpoint, else what is missing and how to fix it.
   std::string problem() const;
 };

@@ -28,6 +28,9 @@ class ToyLearnedExperiment : public Experiment {
 // toy_learned.M.seedS.prune.V: the final model pruned with `prune[V]`, measured again.
 std::vector<std::unique_ptr<Stage>> toy_prune_stages(const Config& config);
 
+// The held-out sequence the attention figures show (the measure and prune stages draw the same).
+AveragingBatch example_batch(const AveragingTask& task, const ExampleSequence& example, std::int64_t seed);
+
 // Seeds derived from the run seed, so training data, held-out data and initialisation differ.
 inline std::uint64_t heldout_seed(std::int64_t seed) { return std::uint64_t(seed) * 7919 + 1000003; }
 

@@ -58,12 +58,7 @@ class ToyPruneStage : public Stage {
     out.set_attr("/", "sparsity", double(zeros) / double(total));
     out.set_attr("/", "parameter_fraction", double(kept) / double(total));
     // The example sequence, as the measure stage draws it, for side-by-side attention maps.
-    auto egen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed_) + 1);
-    auto x = draw_numbers(task_.numbers, {1, int64_t(example_.length)}, egen);
-    x.index_put_({0, example_.sep_position - 1}, 0.0);
-    AveragingBatch ex{x, at::full({1}, int64_t(example_.length), f64.dtype(at::kLong)),
-                      at::full({1}, int64_t(example_.sep_position - 1), f64.dtype(at::kLong))};
-    auto ex_trace = model.forward(ex);
+    auto ex_trace = model.forward(example_batch(task_, example_, seed_));
     for (std::size_t l = 0; l < ex_trace.attention.size(); ++l)
       out.write(fmt::format("example/attention_layer{}", l), ex_trace.attention[l][0], str("[head, query, key]"));
   }

@@ -18,6 +18,29 @@ std::vector<double> vec(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
+// Every head of every layer of `group`/example/attention_layer{l}, one heatmap each, titled
+// `prefix` + "layer l head h".
+void add_attention_panels(const Hdf5File& run, const std::string& group, const std::vector<std::string>& labels,
+                          const std::string& prefix, std::vector<plot::Heatmap>& maps) {
+  for (int l = 0; run.has(group + fmt::format("/example/attention_layer{}", l)); ++l) {
+    auto A = run.read(group + fmt::format("/example/attention_layer{}", l));  // [H, T, T]
+    for (int64_t h = 0; h < A.size(0); ++h) {
+      plot::Heatmap m;
+      m.title = fmt::format("{}layer {} head {}", prefix, l, h);
+      m.x_label = "key";
+      m.y_label = "query";
+      m.colorbar_label = "attention";
+      m.rows = m.cols = int(A.size(1));
+      m.values = vec(A[h]);
+      m.causal = true;
+      m.row_labels = m.col_labels = labels;
+      m.vmin = 0.0;
+      m.vmax = 1.0;
+      maps.push_back(std::move(m));
+    }
+  }
+}
+
 // The final values that say whether a run found the mechanism.
 struct FinalMeasures {
   double heldout_mse, baseline_mse, catch_mass, catch_any_head, tag_ratio, release_after, release_kl, qk_energy_top1, qk_rank;
@@ -86,25 +109,7 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
 
   auto labels = split(attr_to_string(*run.attr(measure + "/example/x", "token_labels")), ',');
   std::vector<plot::Heatmap> maps;
-  for (int l = 0;; ++l) {
-    std::string path = measure + fmt::format("/example/attention_layer{}", l);
-    if (!run.has(path)) break;
-    auto A = run.read(path);  // [H, T, T]
-    for (int64_t h = 0; h < A.size(0); ++h) {
-      plot::Heatmap m;
-      m.title = fmt::format("layer {} head {}", l, h);
-      m.x_label = "key";
-      m.y_label = "query";
-      m.colorbar_label = "attention";
-      m.rows = m.cols = int(A.size(1));
-      m.values = vec(A[h]);
-      m.causal = true;
-      m.row_labels = m.col_labels = labels;
-      m.vmin = 0.0;
-      m.vmax = 1.0;
-      maps.push_back(std::move(m));
-    }
-  }
+  add_attention_panels(run, measure, labels, "", maps);
   int cols = int(maps.size() / 2);  // one row per layer for two-layer models
   plot::render_heatmap_grid(maps, std::max(1, std::min(cols, 4)), "Attention of the trained " + model + " (0-based layers)",
                             figures_dir + "/toy_learned_" + model + "_attention");
@@ -184,28 +189,9 @@ void ToyLearnedExperiment::report_pruning(const Hdf5File& run, const std::string
   const std::string measure = "/" + stage_name(model, seed, "measure");
   auto labels = split(attr_to_string(*run.attr(measure + "/example/x", "token_labels")), ',');
   std::vector<plot::Heatmap> maps;
-  auto add = [&](const std::string& group, const std::string& variant) {
-    for (int l = 0; run.has(group + fmt::format("/example/attention_layer{}", l)); ++l) {
-      auto A = run.read(group + fmt::format("/example/attention_layer{}", l));  // [H, T, T]
-      // The head that catches most in layer 0; every head's mean in later layers would blur.
-      for (int64_t h = 0; h < A.size(0); ++h) {
-        plot::Heatmap m;
-        m.title = fmt::format("{} | layer {} head {}", variant, l, h);
-        m.x_label = "key";
-        m.y_label = "query";
-        m.colorbar_label = "attention";
-        m.rows = m.cols = int(A.size(1));
-        m.values = vec(A[h]);
-        m.causal = true;
-        m.row_labels = m.col_labels = labels;
-        m.vmin = 0.0;
-        m.vmax = 1.0;
-        maps.push_back(std::move(m));
-      }
-    }
-  };
-  add(measure, "dense");
-  for (const auto& [variant, prune] : config_.prune) add("/" + stage_name(model, seed, "prune.") + variant, variant);
+  add_attention_panels(run, measure, labels, "dense | ", maps);
+  for (const auto& [variant, prune] : config_.prune)
+    add_attention_panels(run, "/" + stage_name(model, seed, "prune.") + variant, labels, variant + " | ", maps);
   const int per_variant = int(maps.size() / (config_.prune.size() + 1));
   plot::render_heatmap_grid(maps, per_variant, "Attention of the trained " + model + ": dense and pruned (0-based)",
                             figures_dir + "/toy_learned_" + model + "_pruned_attention");

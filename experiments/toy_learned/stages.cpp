@@ -201,11 +201,8 @@ class MeasureStage : public Stage {
     out.write("v_energy_top1", at::tensor(v.energy_top1, f64).view({C, nv}), str("s1^2 / sum s^2, [C, matrix]"));
 
     // One held-out sequence through the final model, for the attention figure.
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed_) + 1);
-    auto x = draw_numbers(task_.numbers, {1, int64_t(example_.length)}, gen);
-    x.index_put_({0, example_.sep_position - 1}, 0.0);
-    AveragingBatch ex{x, at::full({1}, int64_t(example_.length), f64.dtype(at::kLong)),
-                      at::full({1}, int64_t(example_.sep_position - 1), f64.dtype(at::kLong))};
+    AveragingBatch ex = example_batch(task_, example_, seed_);
+    const at::Tensor& x = ex.x;
     auto trace = final_model.forward(ex);
     const std::string labels = averaging_token_labels(example_.length, example_.sep_position);
     out.write("example/x", x[0], {{"meaning", std::string("the numbers, [T]; 0 at [SEP]")}, {"token_labels", labels}});
@@ -228,6 +225,14 @@ class MeasureStage : public Stage {
 };
 
 }  // namespace
+
+AveragingBatch example_batch(const AveragingTask& task, const ExampleSequence& example, std::int64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed) + 1);
+  auto x = draw_numbers(task.numbers, {1, int64_t(example.length)}, gen);
+  x.index_put_({0, example.sep_position - 1}, 0.0);
+  return {x, at::full({1}, int64_t(example.length), f64.dtype(at::kLong)),
+          at::full({1}, int64_t(example.sep_position - 1), f64.dtype(at::kLong))};
+}
 
 std::vector<std::unique_ptr<Stage>> ToyLearnedExperiment::stages() const {
   std::vector<std::unique_ptr<Stage>> out;

@@ -14,6 +14,21 @@
 
 namespace sinklab {
 
+std::map<std::string, LinearStats> input_statistics(const std::vector<LinearLayer>& linears, bool hessian) {
+  std::map<std::string, LinearStats> stats;
+  for (const auto& lin : linears) stats.try_emplace(lin.input, lin.weight.size(1), hessian);
+  return stats;
+}
+
+HookPoints filling(std::map<std::string, LinearStats>& stats) {
+  std::set<std::string> inputs;
+  for (const auto& [name, s] : stats) inputs.insert(name);
+  return HookPoints::streaming(inputs, [&stats](const std::string& name, const at::Tensor& x) {
+    auto& s = stats.at(name);
+    s.add(x.reshape({-1, s.features()}));  // z [B, T, H, hd] -> [B*T, H*hd]
+  });
+}
+
 PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const PruneConfig& cfg, std::int64_t layer) {
   const MethodInfo& method = prune_method(cfg.method);
   auto m0 = std::chrono::steady_clock::now();
@@ -56,19 +71,11 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
   for (std::int64_t l = 0; l < layers; ++l) {
     auto t0 = std::chrono::steady_clock::now();
     auto linears = model.linear_layers(l);
-    // One set of statistics per distinct input (Q, K and V share theirs).
     std::map<std::string, LinearStats> stats;
     std::vector<at::Tensor> dense_out;
     if (method.needs_calibration) {
-      std::set<std::string> inputs;
-      for (const auto& lin : linears) {
-        inputs.insert(lin.input);
-        stats.try_emplace(lin.input, lin.weight.size(1), method.needs_hessian);
-      }
-      HookPoints hooks = HookPoints::streaming(inputs, [&](const std::string& name, const at::Tensor& x) {
-        auto& s = stats.at(name);
-        s.add(x.reshape({-1, s.features()}));  // z [B, T, H, hd] -> [B*T, H*hd]
-      });
+      stats = input_statistics(linears, method.needs_hessian);
+      HookPoints hooks = filling(stats);
       for (const auto& h : stream) {
         auto out = model.run_block(l, h, hooks);
         if (!cfg.sequential) dense_out.push_back(out);

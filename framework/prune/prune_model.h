@@ -6,9 +6,13 @@
 #include <ATen/core/Tensor.h>
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "framework/hooks/hook_points.h"
+#include "framework/model/linear_layer.h"
+#include "framework/prune/linear_stats.h"
 #include "framework/prune/prune_config.h"
 
 namespace sinklab {
@@ -33,12 +37,15 @@ struct PruneReport {
   std::int64_t calibration_tokens = 0;
 };
 
-struct LinearLayer;
-class LinearStats;
 // Prunes one linear map in place with `config`'s method (stats: its inputs' statistics, or null
 // for methods that need none) and accounts for it.
 PrunedLayerRecord prune_linear(LinearLayer& linear, const LinearStats* stats, const PruneConfig& config,
                                std::int64_t layer);
+
+// One LinearStats per distinct input site of `linears` (Q, K and V share theirs), and hooks that
+// fill them from a forward pass (z [B, T, H, hd] is taken as [B*T, H*hd]).
+std::map<std::string, LinearStats> input_statistics(const std::vector<LinearLayer>& linears, bool hessian);
+HookPoints filling(std::map<std::string, LinearStats>& stats);
 
 // Prunes `model` in place. `ids` [N, T] calibration windows, run `batch` sequences at a time.
 // `on_block(l)` is called after each block (progress).

@@ -4,7 +4,6 @@
 #include <ATen/core/grad_mode.h>
 
 #include <map>
-#include <set>
 
 #include "framework/model/toy_averaging.h"
 #include "framework/prune/methods.h"
@@ -21,14 +20,8 @@ PruneReport prune_toy(ToyModel& model, const AveragingBatch& calibration, const 
     auto linears = model.linear_layers(l);
     std::map<std::string, LinearStats> stats;
     if (method.needs_calibration) {
-      std::set<std::string> inputs;
-      for (const auto& lin : linears) {
-        inputs.insert(lin.input);
-        stats.try_emplace(lin.input, lin.weight.size(1), method.needs_hessian);
-      }
-      HookPoints hooks = HookPoints::streaming(inputs, [&](const std::string& name, const at::Tensor& x) {
-        stats.at(name).add(x);
-      });
+      stats = input_statistics(linears, method.needs_hessian);
+      HookPoints hooks = filling(stats);
       // Sequential: through the layers pruned so far; one-shot: through the dense copy.
       (cfg.sequential ? model : dense).forward(calibration, &hooks);
     }

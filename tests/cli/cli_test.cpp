@@ -6,6 +6,7 @@
 #include "framework/util/threads.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/process.h"
+#include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sinklab;
@@ -213,9 +214,9 @@ toy_learned:
 }
 
 TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
-  const char* env = std::getenv("SINKLAB_SHARED");
-  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
-  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+  const auto shared_root = sinklab::test::shared_dir();
+  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
+  if (!shared_root) {
     WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
     return;
   }
@@ -236,9 +237,9 @@ TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
 
 TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model inputs are rejected up front",
           "[cli][catch_tag_release]") {
-  const char* env = std::getenv("SINKLAB_SHARED");
-  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
-  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+  const auto shared_root = sinklab::test::shared_dir();
+  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
+  if (!shared_root) {
     WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
     return;
   }
@@ -291,9 +292,9 @@ TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model in
 
 TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-side figures; bad pruning configs "
           "are rejected", "[cli][pruning]") {
-  const char* env = std::getenv("SINKLAB_SHARED");
-  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
-  if (!fs::exists(shared / "models/tiny-phi3/config.json")) {
+  const auto shared_root = sinklab::test::shared_dir();
+  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
+  if (!shared_root) {
     WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
     return;
   }
@@ -336,9 +337,9 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
 
 TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes Fig. 3; bad eval inputs are rejected",
           "[cli][eval]") {
-  const char* env = std::getenv("SINKLAB_SHARED");
-  fs::path shared = env ? fs::path(env) : fs::path(source_dir()) / ".." / "shared";
-  if (!fs::exists(shared / "models/tiny-phi3/config.json") || !fs::is_directory("/usr/share/hamexam/T")) {
+  const auto shared_root = sinklab::test::shared_dir();
+  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
+  if (!shared_root || !fs::is_directory("/usr/share/hamexam/T")) {
     WARN("skipped: needs ../shared/models/tiny-phi3 and Debian's hamexam (scripts/setup.sh installs it)");
     return;
   }

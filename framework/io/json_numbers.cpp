@@ -1,0 +1,25 @@
+#include "framework/io/json_numbers.h"
+
+namespace sinklab {
+
+static void collect(const nlohmann::json& j, const std::string& prefix, bool booleans, std::size_t max_array,
+                    std::map<std::string, double>& out) {
+  if (j.is_number()) {
+    out[prefix] = j.get<double>();
+  } else if (j.is_boolean()) {
+    if (booleans) out[prefix] = double(j.get<bool>());
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      collect(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), booleans, max_array, out);
+  } else if (j.is_array() && j.size() <= max_array) {
+    for (std::size_t i = 0; i < j.size(); ++i) collect(j[i], prefix + "." + std::to_string(i), booleans, max_array, out);
+  }
+}
+
+std::map<std::string, double> json_numbers(const nlohmann::json& j, bool booleans, std::size_t max_array) {
+  std::map<std::string, double> out;
+  collect(j, "", booleans, max_array, out);
+  return out;
+}
+
+}  // namespace sinklab
