@@ -16,6 +16,8 @@ packages=(
 )
 if [[ "${1:-}" == "--tests" ]]; then
   packages+=(catch2 hdf5-tools python3-h5py)  # h5dump and h5py check that our files open elsewhere
+  packages+=(slurmctld slurmd slurm-client)   # the Slurm sweep test starts a one-node cluster on localhost
+  packages+=(chromium)                        # report.html is loaded and checked in headless Chromium
 fi
 
 missing=()

@@ -1,31 +1,32 @@
 // `sinklab sweep`: every point of a grid as a normal run (own run directory and provenance)
 // sharing one stage cache, so stages whose inputs a point does not change are computed once.
-// Points run as child processes (--jobs in parallel); a failed point is reported and the others
-// go on. The sweep directory gets sweep.json (points, status, run directories), summary.csv
-// (one row per point: its axes and every number in its summary.json) and, with --metric, a
-// figure of that metric over the swept axes.
-#include <sys/wait.h>
+//   sinklab sweep CONFIG --grid a.b=v1,v2 ... [--backend local|slurm]   plan, run or submit
+//   sinklab sweep status DIR [--wait]                                    follow the points
+//   sinklab sweep collect DIR [--metric M]                               summary.csv/.h5, figures
+//   sinklab sweep point DIR INDEX                                        one point (a Slurm array task)
+// The sweep directory's layout is in framework/sweep/sweep_plan.h.
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <set>
+#include <thread>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
 #include "experiments/experiment.h"
 #include "framework/io/atomic_file.h"
-#include "framework/io/json_numbers.h"
-#include "framework/plot/figures.h"
 #include "framework/runner/runner.h"
-#include "framework/runner/sweep_grid.h"
+#include "framework/sweep/local_backend.h"
+#include "framework/sweep/slurm_backend.h"
+#include "framework/sweep/sweep_grid.h"
+#include "framework/sweep/sweep_plan.h"
+#include "framework/sweep/sweep_summary.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
 #include "framework/util/log.h"
 #include "framework/util/strings.h"
+#include "framework/util/subprocess.h"
 #include "framework/util/system.h"
 
 namespace fs = std::filesystem;
@@ -40,57 +41,64 @@ std::string self_executable() {
   return p.string();
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log) {
-  pid_t pid = fork();
-  SINKLAB_CHECK(pid >= 0, "fork failed");
-  if (pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "w");
-    if (f) {
-      dup2(fileno(f), 1);
-      dup2(fileno(f), 2);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
+std::vector<std::size_t> all_points(const SweepPlan& plan) {
+  std::vector<std::size_t> v(plan.points.size());
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
+  return v;
+}
+
+// Aggregates and reports; 0 when every point succeeded.
+int collect_and_report(const SweepPlan& plan, const std::string& metric) {
+  auto table = collect_sweep_table(plan);
+  write_sweep_summary(plan, table, metric);
+  std::vector<std::string> bad;
+  for (const auto& r : table.rows)
+    if (r.state != "ok")
+      bad.push_back(fmt::format("{} ({}): {}{}", r.index, plan.points[r.index].label(), r.state,
+                                r.state == "failed" ? " - see " + plan.log(r.index) : ""));
+  if (!bad.empty()) {
+    log::warn("sweep: {} of {} points have no result:\n  {}", bad.size(), table.rows.size(), join(bad, "\n  "));
+    return 1;
   }
-  return pid;
+  return 0;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-struct PointResult {
-  int exit_code = -1;
-  double seconds = 0;
-  std::string run_dir, log;
-  std::map<std::string, double> metrics;
-};
-
-}  // namespace
-
-int sweep_command(const std::vector<std::string>& args) {
+int start_sweep(const std::vector<std::string>& args) {
   po::options_description desc("sinklab sweep options");
-  desc.add_options()("grid", po::value<std::vector<std::string>>()->composing(), "an axis: key.path=v1,v2,... (repeatable)")(
-      "zip", po::value<std::vector<std::string>>()->composing(), "an axis that advances with the other --zip axes")(
-      "jobs,j", po::value<int>()->default_value(1), "points run in parallel")(
-      "results", po::value<std::string>()->default_value("results"), "results directory")(
-      "cache", po::value<std::string>(), "stage cache (default RESULTS/.cache), shared by every point")(
-      "threads", po::value<int>(), "CPU threads per point (default: cores / jobs)")(
-      "metric", po::value<std::string>(), "dotted path into the points' summary.json to plot over the axes");
+  desc.add_options()
+      ("grid", po::value<std::vector<std::string>>()->composing(), "an axis: key.path=v1,v2,... (repeatable)")
+      ("zip", po::value<std::vector<std::string>>()->composing(), "an axis that advances with the other --zip axes")
+      ("jobs,j", po::value<int>(), "points run in parallel (local: default 1; slurm: array throttle, default none)")
+      ("results", po::value<std::string>()->default_value("results"), "results directory")
+      ("cache", po::value<std::string>(), "stage cache (default RESULTS/.cache), shared by every point")
+      ("no-shared-cache", "each point computes every stage itself (own cache under the sweep directory)")
+      ("threads", po::value<int>(), "CPU threads per point (local default: cores / jobs; slurm: 1 per task unless set)")
+      ("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot over the axes")
+      ("backend", po::value<std::string>()->default_value("local"), "local | slurm")
+      ("partition", po::value<std::string>(), "slurm: partition")
+      ("time", po::value<std::string>(), "slurm: time limit per point, e.g. 02:00:00")
+      ("gpus", po::value<int>(), "slurm: GPUs per point")
+      ("mem", po::value<std::string>(), "slurm: memory per point, e.g. 32G")
+      ("account", po::value<std::string>(), "slurm: account")
+      ("sbatch-arg", po::value<std::vector<std::string>>()->composing(), "slurm: a further sbatch option, e.g. --qos=short")
+      ("no-submit", "slurm: write slurm/sweep.sbatch but do not submit it");
   po::variables_map vm;
   const std::string usage =
-      "usage: sinklab sweep CONFIG [key.path=value ...] --grid a.b=v1,v2 [--grid ...] [--zip ...] [--jobs N]\n\n"
+      "usage: sinklab sweep CONFIG [key.path=value ...] --grid a.b=v1,v2 [--grid ...] [--zip ...] [--jobs N]\n"
+      "                    [--backend local|slurm [--partition P --time T --gpus N ...]]\n"
+      "       sinklab sweep status DIR [--wait]     sinklab sweep collect DIR [--metric M]\n\n"
       "Runs every point of the grid (the cartesian product of --grid axes and of the config's `sweep: {grid: ...}`\n"
       "section; --zip axes advance together) as its own run, sharing the stage cache.";
   if (!parse_command(args, desc, usage, vm)) return 0;
   apply_verbosity(vm);
-  const std::string config_path = vm["config"].as<std::string>();
+  const std::string backend = vm["backend"].as<std::string>();
+  SINKLAB_INPUT_CHECK(backend == "local" || backend == "slurm", "--backend '{}' is not one of local, slurm{}", backend,
+                      did_you_mean(backend, {"local", "slurm"}));
+  for (const char* opt : {"partition", "time", "gpus", "mem", "account", "sbatch-arg", "no-submit"})
+    SINKLAB_INPUT_CHECK(backend == "slurm" || !vm.count(opt), "--{} is a Slurm option; add --backend slurm", opt);
+  SINKLAB_INPUT_CHECK(!(vm.count("cache") && vm.count("no-shared-cache")), "--cache and --no-shared-cache exclude each other");
+
+  const std::string config_path = fs::absolute(vm["config"].as<std::string>()).string();
   std::vector<std::string> base;
   if (vm.count("overrides")) base = vm["overrides"].as<std::vector<std::string>>();
   auto cfg = load_config<RunConfig>(config_path, base);
@@ -123,138 +131,193 @@ int sweep_command(const std::vector<std::string>& args) {
       throw InputError(fmt::format("sweep point {} ({}) is not a valid run: {}", i, points[i].label(), e.what()));
     }
   }
-  const int jobs = std::max(1, vm["jobs"].as<int>());
-  const int threads = vm.count("threads") ? vm["threads"].as<int>() : int(std::max(1u, hardware_threads() / unsigned(jobs)));
-  const std::string results = vm["results"].as<std::string>();
-  const std::string cache = vm.count("cache") ? vm["cache"].as<std::string>() : (fs::path(results) / ".cache").string();
-  ensure_writable_dir(cache, "choose a writable cache with --cache DIR or --results DIR");
-  const std::string dir = (fs::path(results) / cfg.value.name /
-                           ("sweep-" + now_compact() + "-" + sha256_hex(join(hashes, ",")).substr(0, 8))).string();
-  fs::create_directories(fs::path(dir) / "logs");
-  log::info("sweep: {} points, {} in parallel, {} threads each -> {}", points.size(), jobs, threads, dir);
+  if (backend == "slurm")
+    SINKLAB_INPUT_CHECK(vm.count("no-submit") || !find_on_path("sbatch").empty(),
+                        "Slurm is not available here: no `sbatch` on PATH. Run the sweep with --backend local, write the "
+                        "job script only with --no-submit, or install a Slurm client (Debian: slurm-client)");
 
-  // Run the points, at most `jobs` at a time.
+  const int jobs = vm.count("jobs") ? std::max(1, vm["jobs"].as<int>()) : (backend == "local" ? 1 : 0);
+  const std::string results = fs::absolute(vm["results"].as<std::string>()).string();
+  SweepPlan plan;
+  plan.dir = (fs::path(results) / cfg.value.name /
+              ("sweep-" + now_compact() + "-" + sha256_hex(join(hashes, ",")).substr(0, 8))).string();
+  plan.config = config_path;
+  plan.overrides = base;
+  plan.working_directory = fs::current_path().string();
+  plan.threads = vm.count("threads") ? vm["threads"].as<int>()
+                 : backend == "local" ? int(std::max(1u, hardware_threads() / unsigned(jobs)))
+                                      : 1;
+  plan.cache = vm.count("no-shared-cache") ? ""
+               : vm.count("cache")         ? fs::absolute(vm["cache"].as<std::string>()).string()
+                                           : (fs::path(results) / ".cache").string();
+  if (!plan.cache.empty()) ensure_writable_dir(plan.cache, "choose a writable cache with --cache DIR or --results DIR");
+  plan.grid = grid;
+  plan.zipped = zipped;
+  plan.metric = vm.count("metric") ? vm["metric"].as<std::string>() : "";
+  plan.backend = backend;
   const std::string exe = self_executable();
-  std::vector<PointResult> done(points.size());
-  std::map<pid_t, std::pair<std::size_t, std::chrono::steady_clock::time_point>> running;
-  std::size_t next = 0, finished = 0;
-  auto t0 = std::chrono::steady_clock::now();
-  while (finished < points.size()) {
-    while (running.size() < std::size_t(jobs) && next < points.size()) {
-      std::vector<std::string> argv{exe, "run", config_path};
-      for (const auto& o : base) argv.push_back(o);
-      for (const auto& o : points[next].overrides()) argv.push_back(o);
-      done[next].run_dir = (fs::path(dir) / "points" / std::to_string(next)).string();
-      done[next].log = (fs::path(dir) / "logs" / (std::to_string(next) + ".log")).string();
-      for (const auto& a : std::vector<std::string>{"--out", done[next].run_dir, "--cache", cache, "--results", results,
-                                                     "--threads", std::to_string(threads)})
-        argv.push_back(a);
-      running[spawn(argv, done[next].log)] = {next, std::chrono::steady_clock::now()};
-      ++next;
-    }
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) continue;
-    auto [index, started] = running.at(pid);
-    running.erase(pid);
-    PointResult& r = done[index];
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ++finished;
-    if (r.exit_code == 0) {
-      r.metrics = json_numbers(nlohmann::json::parse(read_file(r.run_dir + "/summary.json")), /*booleans=*/true, 64);
-      log::info("sweep: point {}/{} ({}) done in {:.1f}s", finished, points.size(), points[index].label(), r.seconds);
-    } else {
-      log::warn("sweep: point {} ({}) failed with exit code {}; see {}", index, points[index].label(), r.exit_code, r.log);
-    }
-  }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  // summary.csv: axes, status, seconds, then every metric any point produced.
-  std::set<std::string> columns;
-  for (const auto& r : done)
-    for (const auto& [k, v] : r.metrics) columns.insert(k);
-  std::string csv = "point";
-  for (const auto& a : points.front().assignments) csv += "," + csv_field(a.first);
-  csv += ",exit_code,seconds";
-  for (const auto& c : columns) csv += "," + csv_field(c);
-  csv += "\n";
-  nlohmann::ordered_json sweep{{"config", fs::absolute(config_path).string()}, {"overrides", base},
-                               {"cache", fs::absolute(cache).string()},       {"jobs", jobs},
-                               {"wall_seconds", wall},                        {"points", nlohmann::ordered_json::array()}};
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& r = done[i];
-    csv += std::to_string(i);
-    nlohmann::ordered_json assignments = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : points[i].assignments) csv += "," + csv_field(v), assignments[k] = v;
-    csv += fmt::format(",{},{:.3f}", r.exit_code, r.seconds);
-    for (const auto& c : columns) {
-      auto it = r.metrics.find(c);
-      csv += "," + (it == r.metrics.end() ? std::string() : fmt::format("{}", it->second));
-    }
-    csv += "\n";
-    sweep["points"].push_back({{"index", i}, {"assignments", assignments}, {"exit_code", r.exit_code},
-                               {"seconds", r.seconds}, {"run", fs::relative(r.run_dir, dir).string()},
-                               {"log", fs::relative(r.log, dir).string()}});
+    SweepPointPlan p{points[i].assignments, {exe, "run", config_path}};
+    for (const auto& o : base) p.command.push_back(o);
+    for (const auto& o : points[i].overrides()) p.command.push_back(o);
+    const std::string cache = plan.cache.empty() ? (fs::path(plan.dir) / "caches" / std::to_string(i)).string() : plan.cache;
+    for (const auto& a : std::vector<std::string>{"--out", plan.run_dir(i), "--cache", cache, "--results", results,
+                                                   "--threads", std::to_string(plan.threads)})
+      p.command.push_back(a);
+    plan.points.push_back(std::move(p));
   }
-  write_file_atomic(dir + "/summary.csv", csv);
-  write_file_atomic(dir + "/sweep.json", sweep.dump(2) + "\n");
+  fs::create_directories(fs::path(plan.dir) / "logs");
+  plan.save();
 
-  if (vm.count("metric")) {
-    const std::string metric = vm["metric"].as<std::string>();
-    SINKLAB_INPUT_CHECK(columns.count(metric), "--metric '{}' is not in the points' summary.json{}", metric,
-                        did_you_mean(metric, std::vector<std::string>(columns.begin(), columns.end())));
-    fs::create_directories(dir + "/figures");
-    auto value = [&](std::size_t i) {
-      auto it = done[i].metrics.find(metric);
-      return it == done[i].metrics.end() ? NAN : it->second;
-    };
-    if (grid.size() == 2 && zipped.empty()) {
-      plot::Heatmap h;
-      h.title = metric;
-      h.y_label = grid[0].key;
-      h.x_label = grid[1].key;
-      h.colorbar_label = metric;
-      h.rows = int(grid[0].values.size());
-      h.cols = int(grid[1].values.size());
-      h.row_labels = grid[0].values;
-      h.col_labels = grid[1].values;
-      for (std::size_t i = 0; i < points.size(); ++i) h.values.push_back(value(i));
-      plot::render_heatmap(h, dir + "/figures/sweep_heatmap");
+  if (backend == "slurm") {
+    SlurmOptions so;
+    so.sinklab = exe;
+    so.max_parallel = jobs;
+    if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
+    if (vm.count("time")) so.time = vm["time"].as<std::string>();
+    if (vm.count("gpus")) so.gpus = vm["gpus"].as<int>();
+    if (vm.count("mem")) so.mem = vm["mem"].as<std::string>();
+    if (vm.count("account")) so.account = vm["account"].as<std::string>();
+    if (vm.count("sbatch-arg")) so.extra = vm["sbatch-arg"].as<std::vector<std::string>>();
+    if (vm.count("no-submit")) {
+      fs::create_directories(plan.dir + "/slurm");
+      write_file_atomic(plan.dir + "/slurm/sweep.sbatch", slurm_array_script(plan, so, all_points(plan)));
+      log::info("sweep: {} points; job script {}/slurm/sweep.sbatch (not submitted: sbatch it yourself)", points.size(), plan.dir);
     } else {
-      // One line along the last grid axis per combination of the others.
-      const auto& axis = grid.empty() ? zipped.front() : grid.back();
-      plot::LinePlot lp{metric + " along " + axis.key, axis.key, metric, false, false, {}};
-      const std::size_t n = axis.values.size();
-      for (std::size_t start = 0; start < points.size(); start += n) {
-        plot::Series s;
-        for (std::size_t j = 0; j < n && start + j < points.size(); ++j) {
-          char* end = nullptr;
-          double x = std::strtod(axis.values[j].c_str(), &end);
-          s.x.push_back(end && *end == 0 ? x : double(j));
-          s.y.push_back(value(start + j));
-        }
-        auto others = points[start].assignments;
-        others.erase(std::remove_if(others.begin(), others.end(), [&](const auto& a) { return a.first == axis.key; }), others.end());
-        std::vector<std::string> parts;
-        for (const auto& [k, v] : others) parts.push_back(k + "=" + v);
-        s.label = parts.empty() ? metric : join(parts, ", ");
-        lp.series.push_back(std::move(s));
+      try {
+        const auto job = submit_slurm_array(plan, so, all_points(plan));
+        log::info("sweep: {} points submitted as Slurm job array {} -> {}\n  follow: sinklab sweep status {} --wait\n"
+                  "  then:   sinklab sweep collect {}",
+                  points.size(), job, plan.dir, plan.dir, plan.dir);
+      } catch (...) {
+        fs::remove_all(plan.dir);  // nothing was submitted: leave no sweep that looks pending
+        throw;
       }
-      plot::render_line_plot(lp, dir + "/figures/sweep_lines");
     }
+    fmt::print("{}\n", plan.dir);
+    return 0;
   }
 
-  std::vector<std::string> failed;
-  for (std::size_t i = 0; i < points.size(); ++i)
-    if (done[i].exit_code != 0) failed.push_back(fmt::format("{} ({}): {}", i, points[i].label(), done[i].log));
-  fmt::print("{}\n", dir);
-  if (!failed.empty()) {
-    log::warn("sweep: {} of {} points failed:\n  {}", failed.size(), points.size(), join(failed, "\n  "));
-    return 1;
+  log::info("sweep: {} points, {} in parallel, {} threads each -> {}", points.size(), jobs, plan.threads, plan.dir);
+  const auto t0 = std::chrono::steady_clock::now();
+  run_points_locally(plan, all_points(plan), jobs);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  plan.backend_info["jobs"] = jobs;
+  plan.backend_info["wall_seconds"] = wall;
+  plan.save();
+  const int code = collect_and_report(plan, plan.metric);
+  fmt::print("{}\n", plan.dir);
+  if (code == 0) log::info("sweep: {} points in {:.1f}s -> {}", points.size(), wall, plan.dir);
+  return code;
+}
+
+// One line per state; the states of points without a status file come from the Slurm queue.
+struct PointStates {
+  std::vector<std::string> state;  // ok, failed, pending, running, lost, not run
+  bool queue_known = true;
+};
+
+PointStates point_states(const SweepPlan& plan) {
+  PointStates out;
+  std::optional<std::map<std::size_t, std::string>> queue;
+  if (plan.backend == "slurm" && plan.backend_info.contains("job_id"))
+    queue = slurm_queue_states(plan.backend_info["job_id"].get<std::string>());
+  out.queue_known = plan.backend != "slurm" || queue.has_value();
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    auto s = read_point_status(plan, i);
+    if (s) {
+      out.state.push_back(s->exit_code == 0 ? "ok" : "failed");
+    } else if (plan.backend != "slurm" || !plan.backend_info.contains("job_id")) {
+      out.state.push_back("not run");
+    } else if (!queue) {
+      out.state.push_back("unknown");
+    } else if (auto it = queue->find(i); it != queue->end()) {
+      out.state.push_back(it->second == "RUNNING" || it->second == "COMPLETING" ? "running" : "pending");
+    } else {
+      // Finished without a status file: the task was killed (time limit, node failure, scancel).
+      // Its status may also be about to appear: re-read once before calling it lost.
+      out.state.push_back(read_point_status(plan, i) ? "ok" : "lost");
+    }
   }
-  log::info("sweep: {} points in {:.1f}s -> {}", points.size(), wall, dir);
-  return 0;
+  return out;
+}
+
+int status_command(const std::vector<std::string>& args) {
+  po::options_description desc("sinklab sweep status options");
+  desc.add_options()("wait", "wait until no point is pending or running")(
+      "poll", po::value<double>()->default_value(2.0), "seconds between checks with --wait")(
+      "timeout", po::value<double>()->default_value(0), "give up waiting after this many seconds (0 = never)");
+  po::variables_map vm;
+  if (!parse_command(args, desc, "usage: sinklab sweep status DIR [--wait [--timeout S]]", vm)) return 0;
+  apply_verbosity(vm);
+  const auto plan = SweepPlan::load(vm["config"].as<std::string>());
+  const auto t0 = std::chrono::steady_clock::now();
+  PointStates st;
+  for (;;) {
+    st = point_states(plan);
+    bool active = std::any_of(st.state.begin(), st.state.end(), [](const auto& s) { return s == "pending" || s == "running"; });
+    if (!vm.count("wait") || !active) break;
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double timeout = vm["timeout"].as<double>();
+    if (timeout > 0 && waited > timeout) {
+      log::warn("sweep status: still running after {:.0f}s", waited);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(vm["poll"].as<double>()));
+  }
+  std::map<std::string, int> counts;
+  for (const auto& s : st.state) ++counts[s];
+  std::vector<std::string> parts;
+  for (const auto& [s, n] : counts) parts.push_back(fmt::format("{} {}", n, s));
+  std::string backend = plan.backend;
+  if (plan.backend_info.contains("job_id")) backend += " job " + plan.backend_info["job_id"].get<std::string>();
+  fmt::print("{}: {} points ({}): {}\n", plan.dir, plan.points.size(), backend, join(parts, ", "));
+  for (std::size_t i = 0; i < plan.points.size(); ++i) {
+    const auto& s = st.state[i];
+    std::string where = s == "failed"  ? " - " + plan.log(i)
+                        : s == "lost"  ? " - ended without a status: see " + plan.dir + "/logs/slurm-" + std::to_string(i) + ".out"
+                                       : "";
+    fmt::print("  {:>4}  {:<8} {}{}\n", i, s, plan.points[i].label(), where);
+  }
+  if (!st.queue_known) log::warn("sweep status: cannot ask Slurm about job {} (squeue failed); states shown as unknown",
+                                 plan.backend_info.value("job_id", std::string()));
+  const bool all_ok = counts["ok"] == int(plan.points.size());
+  const bool any_bad = counts["failed"] + counts["lost"] > 0;
+  return any_bad || (vm.count("wait") && !all_ok) ? 1 : 0;
+}
+
+int collect_command(const std::vector<std::string>& args) {
+  po::options_description desc("sinklab sweep collect options");
+  desc.add_options()("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot (default: the sweep's)");
+  po::variables_map vm;
+  if (!parse_command(args, desc, "usage: sinklab sweep collect DIR [--metric M]", vm)) return 0;
+  apply_verbosity(vm);
+  auto plan = SweepPlan::load(vm["config"].as<std::string>());
+  const int code = collect_and_report(plan, vm.count("metric") ? vm["metric"].as<std::string>() : plan.metric);
+  fmt::print("{}/summary.csv\n", plan.dir);
+  return code;
+}
+
+int point_command(const std::vector<std::string>& args) {
+  SINKLAB_INPUT_CHECK(args.size() == 2, "usage: sinklab sweep point DIR INDEX (what a Slurm array task runs)");
+  auto plan = SweepPlan::load(args[0]);
+  std::size_t index = 0;
+  try {
+    index = std::stoul(args[1]);
+  } catch (const std::exception&) {
+    throw InputError(fmt::format("sweep point index '{}' is not a number", args[1]));
+  }
+  if (!plan.working_directory.empty()) fs::current_path(plan.working_directory);  // relative paths in the config
+  return run_sweep_point(plan, index);
+}
+
+}  // namespace
+
+int sweep_command(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "status") return status_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "collect") return collect_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "point") return point_command({args.begin() + 1, args.end()});
+  return start_sweep(args);
 }
 
 }  // namespace sinklab::cli

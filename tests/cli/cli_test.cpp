@@ -1,6 +1,7 @@
 // `sinklab` end to end: commands, outputs, caching and the bad-input exits.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fmt/format.h>
 
 #include "framework/util/system.h"
 #include "framework/util/threads.h"
@@ -398,13 +399,32 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   std::ifstream csv(out + "/summary.csv");
   std::string header, line;
   std::getline(csv, header);
-  CHECK_THAT(header, Contains("point,theorem41.model.d,seed,exit_code,seconds") && Contains("theorem41.error_mean"));
+  CHECK_THAT(header, Contains("point,theorem41.model.d,seed,state,exit_code,seconds") && Contains("theorem41.error_mean") &&
+                         Contains("run.seconds") && Contains("stages.theorem41.sweep.seconds"));
   int rows = 0;
-  while (std::getline(csv, line)) ++rows;
+  while (std::getline(csv, line)) rows += line.find(",ok,0,") != std::string::npos;
   CHECK(rows == 4);
   auto meta = read_json(out + "/sweep.json");
   REQUIRE(meta["points"].size() == 4);
   CHECK(meta["points"][3]["assignments"]["seed"] == "1");
+  // summary.h5: the same table, one dataset per column; each metric equals the point's own summary.json.
+  auto h5 = sinklab::test::run_process({"/usr/bin/h5dump", "-d", "/metrics/theorem41.error_mean", "-d", "/axes/seed", out + "/summary.h5"});
+  if (h5.exit_code == 127) {
+    WARN("h5dump not installed: summary.h5 checked for existence only");
+    CHECK(fs::exists(out + "/summary.h5"));
+  } else {
+    auto point3 = read_json(out + "/points/3/summary.json")["theorem41"]["error_mean"].get<double>();
+    CHECK_THAT(h5.out, Contains("\"1\"") && Contains(fmt::format("{:.6g}", point3).substr(0, 6)));
+  }
+  auto status = sinklab::test::sinklab({"sweep", "status", out});
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.out, Contains("4 points (local): 4 ok"));
+  // collect again with another metric: a line plot needs no rerun.
+  auto collect = sinklab::test::sinklab({"sweep", "collect", out, "--metric", "theorem41.catch_mass_mean", "-q"});
+  CHECK(collect.exit_code == 0);
+  auto bad_metric = sinklab::test::sinklab({"sweep", "collect", out, "--metric", "theorem41.eror_mean"});
+  CHECK(bad_metric.exit_code == 2);
+  CHECK_THAT(bad_metric.err, Contains("did you mean 'theorem41.error_mean'"));
   // The same sweep again: every point's stages come from the shared cache.
   auto again = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1"});
   REQUIRE(again.exit_code == 0);
@@ -429,6 +449,40 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   rejected({"--grid", "theorem41.data.count=64,-3"}, "sweep point 1 (theorem41.data.count=-3)");
   rejected({"--grid", "seed=0,1", "--grid", "seed=2"}, "given twice");
   rejected({"--zip", "seed=0,1", "--zip", "theorem41.model.d=1,2,3"}, "same length");
+  rejected({"--grid", "seed=0,1", "--partition", "gpu"}, "--partition is a Slurm option");
+  rejected({"--grid", "seed=0,1", "--backend", "slurmm"}, "did you mean 'slurm'");
+  CHECK_THAT(sinklab::test::sinklab({"sweep", "status", dir / "results"}).err, Contains("not a sweep directory"));
+}
+
+TEST_CASE("the Slurm backend writes a job array with one task per point, and says so clearly where Slurm is missing",
+          "[cli][sweep][slurm]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config("sl"));
+  // Without sbatch on PATH: one clear error, exit 2, no sweep directory.
+  auto missing = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1", "--backend", "slurm", "--results", dir / "r1"},
+                                        {"PATH=" + (dir / "empty-path")});
+  INFO(missing.err);
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Contains("Slurm is not available here: no `sbatch` on PATH"));
+  CHECK_FALSE(fs::exists(dir / "r1/sl"));
+  // --no-submit: the script is written for a look or a manual sbatch.
+  auto written = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1,2", "--grid", "theorem41.model.d=1,2",
+                                         "--backend", "slurm", "--no-submit", "--partition", "gpu", "--time", "01:00:00",
+                                         "--gpus", "1", "--jobs", "3", "--threads", "4", "--sbatch-arg=--qos=short",
+                                         "--results", dir / "r2", "-q"},
+                                        {"PATH=" + (dir / "empty-path")});
+  REQUIRE(written.exit_code == 0);
+  const std::string out = written.out.substr(0, written.out.find('\n'));
+  std::ifstream in(out + "/slurm/sweep.sbatch");
+  std::stringstream script;
+  script << in.rdbuf();
+  for (const char* line : {"#SBATCH --array=0-5%3", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --gpus=1",
+                           "#SBATCH --cpus-per-task=4", "#SBATCH --qos=short", "/logs/slurm-%a.out", "sweep point",
+                           "\"$SLURM_ARRAY_TASK_ID\""})
+    CHECK_THAT(script.str(), Contains(line));
+  auto meta = read_json(out + "/sweep.json");
+  CHECK(meta["points"].size() == 6);
+  CHECK(meta["points"][5]["command"].back() == "4");  // --threads 4 for every point
 }
 
 TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsafe archives are refused",

@@ -1,4 +1,4 @@
-#include "framework/runner/sweep_grid.h"
+#include "framework/sweep/sweep_grid.h"
 
 #include <set>
 

@@ -1,7 +1,7 @@
 // Sweep axes and their combinations.
 #include <catch2/catch.hpp>
 
-#include "framework/runner/sweep_grid.h"
+#include "framework/sweep/sweep_grid.h"
 #include "framework/util/error.h"
 
 using namespace sinklab;
