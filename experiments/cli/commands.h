@@ -14,5 +14,6 @@ int tokenize_command(const std::vector<std::string>& args);
 int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int archive_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
 
 }  // namespace sinklab::cli

@@ -16,8 +16,10 @@ const char* kUsage = R"(usage: sinklab <command> [options]
 
 commands:
   run CONFIG [key.path=value ...]   run an experiment (stages are cached; see --help)
-  sweep CONFIG --grid a.b=v1,v2 ...  run every point of a grid (shared cache, --jobs N in parallel)
-  archive pack|verify|unpack ...     one verifiable .tar.gz/.tar.zst of a run or sweep directory
+  sweep CONFIG --grid a.b=v1,v2 ...  run every point of a grid (shared cache, --jobs N, --backend slurm)
+  sweep status|collect SWEEP_DIR     follow a sweep; aggregate summary.csv/.h5 and figures
+  report RUN_OR_SWEEP_DIR           one self-contained report.html (figures, attention, metrics)
+  archive pack|verify|unpack|diff    one verifiable .tar.gz/.tar.zst of a run or sweep directory
   validate CONFIG [key.path=value ...]
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     if (cmd == "validate") return sinklab::cli::validate_command(rest);
     if (cmd == "sweep") return sinklab::cli::sweep_command(rest);
     if (cmd == "archive") return sinklab::cli::archive_command(rest);
+    if (cmd == "report") return sinklab::cli::report_command(rest);
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
@@ -64,7 +67,7 @@ int main(int argc, char** argv) {
       return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
     }
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "validate", "inspect", "model", "tokenize", "generate"})));
+                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

@@ -1,0 +1,18 @@
+#pragma once
+// The attention patterns a run hooked (run.h5: /hook.<variant>/prompts/<prompt>/
+// blocks.<L>.attn.hook_pattern, [head, query, key], with the prompt's tokens beside them) as the
+// JSON the report's interactive view draws:
+//   {prompts: {id: {tokens: [...]}}, maps: [{variant, prompt, layer, head, n, cropped, scale, w}]}
+// w holds the causal lower triangle row by row (query q, keys 0..q) as integers weight * scale,
+// which keeps a 256-token map near 100 kB of text.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace sinklab::report {
+
+// maps.size() == 0 when the run hooked no attention pattern. Prompts longer than `max_tokens`
+// are cropped to their first `max_tokens` tokens (`cropped` gives the full length).
+nlohmann::json attention_view_data(const std::string& run_h5, int max_tokens = 256);
+
+}  // namespace sinklab::report
