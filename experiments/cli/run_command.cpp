@@ -8,6 +8,7 @@
 #include "experiments/experiment.h"
 #include "experiments/report_stage.h"
 #include "framework/io/atomic_file.h"
+#include "framework/report/run_report.h"
 #include "framework/runner/provenance.h"
 #include "framework/runner/run_dir.h"
 #include "framework/runner/runner.h"
@@ -139,6 +140,13 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   } catch (...) {
     log::set_file("");
     throw;
+  }
+
+  // The report is derived from the finished directory; a failure to write it loses no result.
+  try {
+    report::write_report(dir.final_path());
+  } catch (const std::exception& e) {
+    log::warn("report.html not written: {} (retry with: sinklab report {})", e.what(), dir.final_path());
   }
 
   auto cached = std::count_if(records.begin(), records.end(), [](const StageRecord& r) { return r.cached; });

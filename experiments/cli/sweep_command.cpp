@@ -16,6 +16,7 @@
 #include "experiments/cli/options.h"
 #include "experiments/experiment.h"
 #include "framework/io/atomic_file.h"
+#include "framework/report/run_report.h"
 #include "framework/runner/runner.h"
 #include "framework/sweep/local_backend.h"
 #include "framework/sweep/slurm_backend.h"
@@ -47,10 +48,11 @@ std::vector<std::size_t> all_points(const SweepPlan& plan) {
   return v;
 }
 
-// Aggregates and reports; 0 when every point succeeded.
+// summary.csv/.h5, figures and report.html; 0 when every point succeeded.
 int collect_and_report(const SweepPlan& plan, const std::string& metric) {
   auto table = collect_sweep_table(plan);
   write_sweep_summary(plan, table, metric);
+  report::write_report(plan.dir);
   std::vector<std::string> bad;
   for (const auto& r : table.rows)
     if (r.state != "ok")

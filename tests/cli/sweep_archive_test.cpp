@@ -1,0 +1,226 @@
+// `sinklab sweep` (local and Slurm script) and `sinklab archive` end to end.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "tests/cli/cli_support.h"
+#include "tests/support/browser.h"
+#include "tests/support/process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace sinklab;
+using namespace sinklab::test;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is fully cached; bad grids are "
+          "rejected before any point runs", "[cli][sweep]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config("sw"));
+  const std::vector<std::string> common{"--results", dir / "results", "--jobs", "2", "--threads", "1", "-q"};
+  auto sweep = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"sweep", config});
+    args.insert(args.end(), common.begin(), common.end());
+    return sinklab::test::sinklab(args);
+  };
+  auto first = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1", "--metric", "theorem41.error_mean"});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const std::string out = first.out.substr(0, first.out.find('\n'));
+  CHECK(fs::exists(out + "/figures/sweep_heatmap.png"));
+  std::ifstream csv(out + "/summary.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  CHECK_THAT(header, Contains("point,theorem41.model.d,seed,state,exit_code,seconds") && Contains("theorem41.error_mean") &&
+                         Contains("run.seconds") && Contains("stages.theorem41.sweep.seconds"));
+  int rows = 0;
+  while (std::getline(csv, line)) rows += line.find(",ok,0,") != std::string::npos;
+  CHECK(rows == 4);
+  auto meta = read_json(out + "/sweep.json");
+  REQUIRE(meta["points"].size() == 4);
+  CHECK(meta["points"][3]["assignments"]["seed"] == "1");
+  // summary.h5: the same table, one dataset per column; each metric equals the point's own summary.json.
+  auto h5 = sinklab::test::run_process({"/usr/bin/h5dump", "-d", "/metrics/theorem41.error_mean", "-d", "/axes/seed", out + "/summary.h5"});
+  if (h5.exit_code == 127) {
+    WARN("h5dump not installed: summary.h5 checked for existence only");
+    CHECK(fs::exists(out + "/summary.h5"));
+  } else {
+    auto point3 = read_json(out + "/points/3/summary.json")["theorem41"]["error_mean"].get<double>();
+    CHECK_THAT(h5.out, Contains("\"1\"") && Contains(fmt::format("{:.6g}", point3).substr(0, 6)));
+  }
+  // report.html: the sweep's (heatmap, table, links) and one per point.
+  CHECK(fs::exists(out + "/points/3/report.html"));
+  if (auto page = load_in_chromium(out + "/report.html")) {
+    INFO(page->browser_log.substr(0, 2000));
+    CHECK(page->html_attributes["data-report-status"] == "ok");
+    CHECK(page->html_attributes["data-figures-loaded"] == "1");
+    CHECK_THAT(page->dom, Contains("points/3/report.html") && Contains("4 ok, 0 failed"));
+  } else {
+    WARN("no chromium: the sweep report was not loaded in a browser");
+  }
+  auto status = sinklab::test::sinklab({"sweep", "status", out});
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.out, Contains("4 points (local): 4 ok"));
+  // collect again with another metric: a line plot needs no rerun.
+  auto collect = sinklab::test::sinklab({"sweep", "collect", out, "--metric", "theorem41.catch_mass_mean", "-q"});
+  CHECK(collect.exit_code == 0);
+  auto bad_metric = sinklab::test::sinklab({"sweep", "collect", out, "--metric", "theorem41.eror_mean"});
+  CHECK(bad_metric.exit_code == 2);
+  CHECK_THAT(bad_metric.err, Contains("did you mean 'theorem41.error_mean'"));
+  // The same sweep again: every point's stages come from the shared cache.
+  auto again = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1"});
+  REQUIRE(again.exit_code == 0);
+  const std::string out2 = again.out.substr(0, again.out.find('\n'));
+  for (int i = 0; i < 4; ++i) {
+    auto prov = read_json(out2 + "/points/" + std::to_string(i) + "/provenance.json");
+    CHECK(count_cached(prov) == int(prov["stages"].size()));
+  }
+  // Bad grids: nothing runs, nothing is written.
+  auto rejected = [&](const std::vector<std::string>& args, const std::string& message) {
+    TempDir other;
+    std::vector<std::string> full{"sweep", config, "--results", other / "results"};
+    full.insert(full.end(), args.begin(), args.end());
+    auto r = sinklab::test::sinklab(full);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains(message));
+    CHECK_FALSE(fs::exists(other / "results/sw"));
+  };
+  rejected({"--grid", "theorem41.modle.d=1,2"}, "did you mean 'model'");
+  rejected({}, "the sweep has no axes");
+  rejected({"--grid", "theorem41.data.count=64,-3"}, "sweep point 1 (theorem41.data.count=-3)");
+  rejected({"--grid", "seed=0,1", "--grid", "seed=2"}, "given twice");
+  rejected({"--zip", "seed=0,1", "--zip", "theorem41.model.d=1,2,3"}, "same length");
+  rejected({"--grid", "seed=0,1", "--partition", "gpu"}, "--partition is a Slurm option");
+  rejected({"--grid", "seed=0,1", "--backend", "slurmm"}, "did you mean 'slurm'");
+  CHECK_THAT(sinklab::test::sinklab({"sweep", "status", dir / "results"}).err, Contains("not a sweep directory"));
+}
+
+TEST_CASE("the Slurm backend writes a job array with one task per point, and says so clearly where Slurm is missing",
+          "[cli][sweep][slurm]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config("sl"));
+  // Without sbatch on PATH: one clear error, exit 2, no sweep directory.
+  auto missing = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1", "--backend", "slurm", "--results", dir / "r1"},
+                                        {"PATH=" + (dir / "empty-path")});
+  INFO(missing.err);
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Contains("Slurm is not available here: no `sbatch` on PATH"));
+  CHECK_FALSE(fs::exists(dir / "r1/sl"));
+  // --no-submit: the script is written for a look or a manual sbatch.
+  auto written = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1,2", "--grid", "theorem41.model.d=1,2",
+                                         "--backend", "slurm", "--no-submit", "--partition", "gpu", "--time", "01:00:00",
+                                         "--gpus", "1", "--jobs", "3", "--threads", "4", "--sbatch-arg=--qos=short",
+                                         "--results", dir / "r2", "-q"},
+                                        {"PATH=" + (dir / "empty-path")});
+  REQUIRE(written.exit_code == 0);
+  const std::string out = written.out.substr(0, written.out.find('\n'));
+  std::ifstream in(out + "/slurm/sweep.sbatch");
+  std::stringstream script;
+  script << in.rdbuf();
+  for (const char* line : {"#SBATCH --array=0-5%3", "#SBATCH --partition=gpu", "#SBATCH --time=01:00:00", "#SBATCH --gpus=1",
+                           "#SBATCH --cpus-per-task=4", "#SBATCH --qos=short", "/logs/slurm-%a.out", "sweep point",
+                           "\"$SLURM_ARRAY_TASK_ID\""})
+    CHECK_THAT(script.str(), Contains(line));
+  auto meta = read_json(out + "/sweep.json");
+  CHECK(meta["points"].size() == 6);
+  CHECK(meta["points"][5]["command"].back() == "4");  // --threads 4 for every point
+}
+
+TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsafe archives are refused",
+          "[cli][archive]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  REQUIRE(run.exit_code == 0);
+  const std::string run_dir = run.out.substr(0, run.out.find('\n'));
+  for (const char* ext : {".tar.gz", ".tar.zst"}) {
+    const std::string file = dir / (std::string("run") + ext);
+    REQUIRE(sinklab::test::sinklab({"archive", "pack", run_dir, "-o", file, "-q"}).exit_code == 0);
+    auto verify = sinklab::test::sinklab({"archive", "verify", file});
+    CHECK(verify.exit_code == 0);
+    CHECK_THAT(verify.out, Contains("every file matches"));
+  }
+  const std::string good = dir / "run.tar.gz";
+  // diff: the same run is identical; a run with another d differs in its config and numbers.
+  auto same = sinklab::test::sinklab({"archive", "diff", good, dir / "run.tar.zst"});
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Contains("config (resolved):\n  identical") && Contains("summary.json (A -> B):\n  identical"));
+  auto other = sinklab::test::sinklab({"run", config, "theorem41.model.d=2", "--results", dir / "results2", "-q"});
+  REQUIRE(other.exit_code == 0);
+  REQUIRE(sinklab::test::sinklab({"archive", "pack", other.out.substr(0, other.out.find('\n')), "-o", dir / "d2.tar.gz", "-q"})
+              .exit_code == 0);
+  auto diff = sinklab::test::sinklab({"archive", "diff", good, dir / "d2.tar.gz"});
+  CHECK(diff.exit_code == 0);
+  CHECK_THAT(diff.out, Contains("+ ") && Contains("d: 2") && Contains("theorem41.error_mean: "));
+  REQUIRE(sinklab::test::sinklab({"archive", "unpack", good, dir / "unpacked"}).exit_code == 0);
+  CHECK(fs::exists(dir / "unpacked/run.h5"));
+  CHECK(fs::exists(dir / "unpacked/figures/theorem41_error_vs_stag.png"));
+  auto manifest = read_json(dir / "unpacked/MANIFEST.json");
+  CHECK(manifest["files"].size() > 5);
+  // The unpacked run is a run: inspect reads it, and its report re-renders from the files alone.
+  CHECK(sinklab::test::sinklab({"inspect", dir / "unpacked"}).exit_code == 0);
+  fs::remove(dir / "unpacked/report.html");
+  REQUIRE(sinklab::test::sinklab({"report", dir / "unpacked"}).exit_code == 0);
+  if (auto page = load_in_chromium(dir / "unpacked/report.html")) {
+    CHECK(page->html_attributes["data-report-status"] == "ok");
+    CHECK(page->html_attributes["data-figures-loaded"] == "3");
+  }
+  CHECK(sinklab::test::sinklab({"archive", "unpack", good, dir / "unpacked"}).exit_code == 2);  // exists already
+  auto light = sinklab::test::sinklab({"archive", "pack", run_dir, "-o", dir / "light.tar.gz", "--no-tensors", "-q"});
+  REQUIRE(light.exit_code == 0);
+  CHECK(fs::file_size(dir / "light.tar.gz") < fs::file_size(good));
+
+  // Truncated: half the bytes.
+  {
+    std::ifstream in(good, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    dir.write("truncated.tar.gz", bytes.substr(0, bytes.size() / 2));
+  }
+  auto truncated = sinklab::test::sinklab({"archive", "verify", dir / "truncated.tar.gz"});
+  CHECK(truncated.exit_code == 2);
+  CHECK_THAT(truncated.err, Contains("truncated or corrupt"));
+
+  // Tampered, traversal and link entries, written with Python's tarfile.
+  if (sinklab::test::run_process({"/bin/sh", "-c", "python3 -c 'import tarfile'"}).exit_code != 0) {
+    WARN("skipped the crafted-archive checks: no python3");
+    return;
+  }
+  auto py = dir.write("craft.py", R"PY(
+import io, sys, tarfile
+src, out = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = [(m, t.extractfile(m).read()) for m in t.getmembers()]
+def write(name, extra=None, tamper=False):
+    with tarfile.open(f"{out}/{name}", "w:gz") as o:
+        for m, data in members:
+            if tamper and m.name.endswith("summary.json"):
+                data = data.replace(b"1", b"2", 1)
+                m.size = len(data)
+            o.addfile(m, io.BytesIO(data))
+        if extra:
+            extra(o)
+write("tampered.tar.gz", tamper=True)
+def traversal(o):
+    i = tarfile.TarInfo("../evil.txt"); data = b"x"; i.size = 1; o.addfile(i, io.BytesIO(data))
+write("traversal.tar.gz", traversal)
+def link(o):
+    i = tarfile.TarInfo("run/passwd"); i.type = tarfile.SYMTYPE; i.linkname = "/etc/passwd"; o.addfile(i)
+write("link.tar.gz", link)
+)PY");
+  REQUIRE(sinklab::test::run_process({"/bin/sh", "-c", "python3 " + py + " " + good + " " + dir.path()}).exit_code == 0);
+  auto tampered = sinklab::test::sinklab({"archive", "verify", dir / "tampered.tar.gz"});
+  CHECK(tampered.exit_code == 2);
+  CHECK_THAT(tampered.err, Contains("summary.json: SHA-256 does not match"));
+  for (const char* bad : {"traversal.tar.gz", "link.tar.gz"}) {
+    auto r = sinklab::test::sinklab({"archive", "unpack", dir / bad, dir / (std::string("out-") + bad)});
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_FALSE(fs::exists(dir / (std::string("out-") + bad)));
+    CHECK_FALSE(fs::exists(dir / "evil.txt"));
+  }
+  CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "link.tar.gz"}).err, Contains("not a regular file"));
+  CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "traversal.tar.gz"}).err, Contains("unsafe path"));
+}
