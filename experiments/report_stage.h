@@ -11,7 +11,7 @@ class ReportStage : public Stage {
   ReportStage(const Experiment& experiment, std::vector<std::string> stages)
       : experiment_(experiment), stages_(std::move(stages)) {}
   std::string name() const override { return experiment_.name() + ".report"; }
-  int version() const override { return 4; }  // bump when any report's output changes
+  int version() const override { return 5; }  // bump when any report's output changes
   nlohmann::ordered_json reads() const override { return nlohmann::ordered_json::object(); }
   std::vector<std::string> upstream() const override { return stages_; }
   void run(StageContext& context) const override;

@@ -71,6 +71,14 @@ void CatchTagReleaseExperiment::report(const Hdf5File& run, const std::string& d
         {"sparsity", std::get<double>(*run.attr(stage, "sparsity"))},
         {"parameter_fraction", std::get<double>(*run.attr(stage, "parameter_fraction"))},
         {"seconds", to_doubles(run.read(stage + "/block_seconds"))}};
+    // Reconstruction error ||W - W'||_F / ||W||_F over the pruned matrices (sweeps plot these).
+    const auto error = to_doubles(run.read(stage + "/matrices/relative_error"));
+    if (!error.empty()) {
+      double sum = 0, max = 0;
+      for (double e : error) sum += e, max = std::max(max, e);
+      js["pruning"][m.variant]["relative_error_mean"] = sum / double(error.size());
+      js["pruning"][m.variant]["relative_error_max"] = max;
+    }
   }
   const int max_tokens = config_.figures.max_tokens;
   auto panel_title = [&](const ResolvedModel& m, const std::string& what) {

@@ -6,6 +6,7 @@
 //   sinklab sweep point DIR INDEX                                        one point (a Slurm array task)
 // The sweep directory's layout is in framework/sweep/sweep_plan.h.
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <filesystem>
@@ -42,6 +43,21 @@ std::string self_executable() {
   return p.string();
 }
 
+// The decoded `sweep:` section is a sorted map; the axes' order decides which is a heatmap's
+// rows, so restore the order the config file wrote them in (axes it does not list stay last).
+void in_written_order(const std::string& config_path, const char* section, std::vector<SweepAxis>& axes) {
+  std::vector<std::string> order;
+  try {
+    YAML::Node node = YAML::LoadFile(config_path)["sweep"][section];
+    if (node.IsMap())
+      for (const auto& kv : node) order.push_back(kv.first.as<std::string>());
+  } catch (const YAML::Exception&) {
+    return;  // the config loaded already, so this is an include or an override: keep the order
+  }
+  auto rank = [&](const SweepAxis& a) { return std::size_t(std::find(order.begin(), order.end(), a.key) - order.begin()); };
+  std::stable_sort(axes.begin(), axes.end(), [&](const SweepAxis& a, const SweepAxis& b) { return rank(a) < rank(b); });
+}
+
 std::vector<std::size_t> all_points(const SweepPlan& plan) {
   std::vector<std::size_t> v(plan.points.size());
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
@@ -51,7 +67,12 @@ std::vector<std::size_t> all_points(const SweepPlan& plan) {
 // summary.csv/.h5, figures and report.html; 0 when every point succeeded.
 int collect_and_report(const SweepPlan& plan, const std::string& metric) {
   auto table = collect_sweep_table(plan);
-  write_sweep_summary(plan, table, metric);
+  try {
+    write_sweep_summary(plan, table, metric);
+  } catch (const InputError& e) {  // a mistyped --metric: keep the table and the report, name the fix
+    report::write_report(plan.dir);
+    throw InputError(fmt::format("{}\nThe points are kept; draw the figure with: sinklab sweep collect {} --metric KEY", e.what(), plan.dir));
+  }
   report::write_report(plan.dir);
   std::vector<std::string> bad;
   for (const auto& r : table.rows)
@@ -109,6 +130,8 @@ int start_sweep(const std::vector<std::string>& args) {
   if (cfg.value.sweep) {
     for (const auto& [k, v] : cfg.value.sweep->grid) grid.push_back({k, v});
     for (const auto& [k, v] : cfg.value.sweep->zip) zipped.push_back({k, v});
+    in_written_order(config_path, "grid", grid);
+    in_written_order(config_path, "zip", zipped);
   }
   if (vm.count("grid"))
     for (const auto& g : vm["grid"].as<std::vector<std::string>>()) grid.push_back(parse_sweep_axis(g));

@@ -63,7 +63,14 @@ std::vector<double> Axis::ticks() const {
 std::string Axis::label(double v) {
   if (v == 0) return "0";
   double a = std::fabs(v);
-  if (a >= 1e4 || a < 1e-3) return fmt::format("{:.0e}", v);
+  if (a >= 1e4 || a < 1e-3) {
+    // Ticks are round numbers: the shortest mantissa that keeps them apart (1.5e+06, 2e+06).
+    for (int digits = 0; digits < 4; ++digits) {
+      auto s = fmt::format("{:.{}e}", v, digits);
+      if (std::fabs(std::stod(s) - v) <= 1e-9 * a) return s;
+    }
+    return fmt::format("{:.3e}", v);
+  }
   return fmt::format("{:g}", v);
 }
 

@@ -28,6 +28,7 @@ struct Heatmap {
   bool causal = false;  // an attention map: cells above the diagonal (future keys) are drawn grey
   double cell = 0;      // cell side in points; 0 = fit the map into a fixed size
   std::string note;     // a line under the title (e.g. "cropped to the first 160 tokens")
+  bool annotate = false;  // write each cell's value in it (small maps: sweep summaries)
 };
 
 // A prompt drawn as running text, each token on a background of its own colour (the PCA RGB

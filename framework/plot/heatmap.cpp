@@ -1,5 +1,8 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include <fmt/format.h>
 
 #include "framework/plot/axis.h"
 #include "framework/plot/canvas.h"
@@ -57,6 +60,18 @@ void draw_heatmap(Canvas& c, const Heatmap& m, const HeatmapLayout& L, double x0
         // Overlap by a hair so PNG shows no seams between cells.
         c.rect(left + j * cell, top + i * cell, cell + 0.3, cell + 0.3, true);
       }
+    if (m.annotate && cell >= 24)
+      for (int i = 0; i < m.rows; ++i)
+        for (int j = 0; j < m.cols; ++j) {
+          double v = m.values[std::size_t(i) * m.cols + j];
+          if (!std::isfinite(v)) continue;
+          // Light text on the dark end of viridis, dark text on the light end.
+          c.color((v - lo) / (hi - lo) < 0.55 ? Rgb{1, 1, 1} : black);
+          std::string text = fmt::format("{:.3g}", v);  // 5.3e+04 -> 5.3e4: fits a cell
+          for (const char* from : {"e+0", "e+", "e-0"})
+            if (auto pos = text.find(from); pos != std::string::npos) text.replace(pos, std::strlen(from), from[1] == '-' ? "e-" : "e");
+          c.text(text, left + (j + 0.5) * cell, top + (i + 0.5) * cell + 3.5, std::min(10.0, cell / 4), Align::center);
+        }
     c.color(black);
     c.rect(left, top, pw, ph, false);
     double fs = std::clamp(cell * 0.7, 7.0, 11.0);

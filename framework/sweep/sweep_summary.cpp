@@ -124,6 +124,8 @@ void write_figures(const SweepPlan& plan, const SweepTable& t, const std::string
     h.y_label = plan.grid[0].key;
     h.x_label = plan.grid[1].key;
     h.colorbar_label = metric;
+    h.annotate = true;
+    h.cell = 64;
     h.rows = int(plan.grid[0].values.size());
     h.cols = int(plan.grid[1].values.size());
     h.row_labels = plan.grid[0].values;
