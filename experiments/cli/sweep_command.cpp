@@ -94,7 +94,7 @@ int start_sweep(const std::vector<std::string>& args) {
       ("jobs,j", po::value<int>(), "points run in parallel (local: default 1; slurm: array throttle, default none)")
       ("results", po::value<std::string>()->default_value("results"), "results directory")
       ("cache", po::value<std::string>(), "stage cache (default RESULTS/.cache), shared by every point")
-      ("no-shared-cache", "each point computes every stage itself (own cache under the sweep directory)")
+      ("no-shared-cache", "each point computes every stage itself (own cache, RESULTS/.cache/private/SWEEP/i)")
       ("threads", po::value<int>(), "CPU threads per point (local default: cores / jobs; slurm: 1 per task unless set)")
       ("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot over the axes")
       ("backend", po::value<std::string>()->default_value("local"), "local | slurm")
@@ -166,6 +166,7 @@ int start_sweep(const std::vector<std::string>& args) {
   SweepPlan plan;
   plan.dir = (fs::path(results) / cfg.value.name /
               ("sweep-" + now_compact() + "-" + sha256_hex(join(hashes, ",")).substr(0, 8))).string();
+  plan.name = cfg.value.name;
   plan.config = config_path;
   plan.overrides = base;
   plan.working_directory = fs::current_path().string();
@@ -185,7 +186,10 @@ int start_sweep(const std::vector<std::string>& args) {
     SweepPointPlan p{points[i].assignments, {exe, "run", config_path}};
     for (const auto& o : base) p.command.push_back(o);
     for (const auto& o : points[i].overrides()) p.command.push_back(o);
-    const std::string cache = plan.cache.empty() ? (fs::path(plan.dir) / "caches" / std::to_string(i)).string() : plan.cache;
+    // Private caches live with the other caches, not in the sweep directory an archive packs.
+    const std::string cache = plan.cache.empty()
+                                  ? (fs::path(results) / ".cache" / "private" / fs::path(plan.dir).filename() / std::to_string(i)).string()
+                                  : plan.cache;
     for (const auto& a : std::vector<std::string>{"--out", plan.run_dir(i), "--cache", cache, "--results", results,
                                                    "--threads", std::to_string(plan.threads)})
       p.command.push_back(a);

@@ -145,7 +145,7 @@ std::string run_report(const fs::path& dir_in) {
 std::string sweep_report(const fs::path& dir) {
   const auto plan = SweepPlan::load(dir.string());
   const auto table_data = collect_sweep_table(plan);
-  Page page("sinklab sweep report: " + dir.parent_path().filename().string(),
+  Page page("sinklab sweep report: " + (plan.name.empty() ? dir.parent_path().filename().string() : plan.name),
             escape(fmt::format("{} | {} points | backend {}", dir.filename().string(), plan.points.size(), plan.backend)));
   std::vector<std::vector<std::string>> ov{{"config", plan.config},
                                            {"overrides", join(plan.overrides, " ")},

@@ -33,12 +33,11 @@ std::string array_spec(const std::vector<std::size_t>& indices) {
 
 std::string slurm_array_script(const SweepPlan& plan, const SlurmOptions& o, const std::vector<std::size_t>& indices) {
   SINKLAB_CHECK(!indices.empty(), "slurm_array_script: no points");
-  std::string name = fs::path(plan.dir).parent_path().filename().string();
   std::string s = "#!/bin/bash\n";
   s += fmt::format("# sinklab sweep {} as a Slurm job array: one task per grid point.\n", plan.dir);
   s += "# Follow with `sinklab sweep status DIR`, aggregate with `sinklab sweep collect DIR`.\n";
   auto directive = [&](const std::string& option) { s += "#SBATCH " + option + "\n"; };
-  directive("--job-name=sinklab-" + (name.empty() ? std::string("sweep") : name));
+  directive("--job-name=sinklab-" + (plan.name.empty() ? std::string("sweep") : plan.name));
   directive("--array=" + array_spec(indices) + (o.max_parallel > 0 ? fmt::format("%{}", o.max_parallel) : ""));
   directive("--output=\"" + plan.dir + "/logs/slurm-%a.out\"");
   directive("--ntasks=1");

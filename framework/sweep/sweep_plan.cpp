@@ -38,7 +38,7 @@ static std::vector<SweepAxis> axes_from(const nlohmann::json& j) {
 }
 
 void SweepPlan::save() const {
-  nlohmann::ordered_json j{{"format", "sinklab-sweep-1"}, {"config", config},      {"overrides", overrides},
+  nlohmann::ordered_json j{{"format", "sinklab-sweep-1"}, {"name", name}, {"config", config},      {"overrides", overrides},
                            {"working_directory", working_directory},
                            {"cache", cache},              {"threads", threads},    {"grid", axes_json(grid)},
                            {"zip", axes_json(zipped)},    {"metric", metric},      {"backend", backend},
@@ -65,6 +65,7 @@ SweepPlan SweepPlan::load(const std::string& dir) {
     SINKLAB_INPUT_CHECK(j.value("format", "") == "sinklab-sweep-1", "unknown sweep format '{}'", j.value("format", ""));
     SweepPlan p;
     p.dir = fs::absolute(dir).lexically_normal().string();
+    p.name = j.value("name", "");
     p.config = j.at("config").get<std::string>();
     p.overrides = j.at("overrides").get<std::vector<std::string>>();
     p.working_directory = j.value("working_directory", "");

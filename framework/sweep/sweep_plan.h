@@ -24,6 +24,7 @@ struct SweepPointPlan {
 };
 
 struct SweepPlan {
+  std::string name;                    // the config's name
   std::string dir;                     // the sweep directory (absolute)
   std::string config;                  // absolute config path
   std::vector<std::string> overrides;  // applied to every point before its own

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "framework/io/atomic_file.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/browser.h"
 #include "tests/support/process.h"
@@ -223,4 +224,32 @@ write("link.tar.gz", link)
   }
   CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "link.tar.gz"}).err, Contains("not a regular file"));
   CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "traversal.tar.gz"}).err, Contains("unsafe path"));
+}
+
+TEST_CASE("a point that fails is recorded as failed; the others still run and collect names the failure",
+          "[cli][sweep]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config("fp"));
+  // The plan only (--no-submit), then each point run as a Slurm array task would run it.
+  auto plan = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1", "--backend", "slurm", "--no-submit",
+                                      "--results", dir / "results", "-q"});
+  REQUIRE(plan.exit_code == 0);
+  const std::string out = plan.out.substr(0, plan.out.find('\n'));
+  const std::string text = read_file(config);
+  fs::remove(config);  // point 0 runs without its config: it must fail, not hang or crash
+  CHECK(sinklab::test::sinklab({"sweep", "point", out, "0"}).exit_code == 2);
+  dir.write("tiny.yaml", text);
+  CHECK(sinklab::test::sinklab({"sweep", "point", out, "1"}).exit_code == 0);
+  CHECK(sinklab::test::sinklab({"sweep", "point", out, "7"}).exit_code == 2);  // no such point
+
+  auto status = sinklab::test::sinklab({"sweep", "status", out});
+  CHECK(status.exit_code == 1);
+  CHECK_THAT(status.out, Contains("1 failed, 1 ok") && Contains("logs/0.log"));
+  CHECK_THAT(read_file(out + "/logs/0.log"), Contains("tiny.yaml"));
+  auto collect = sinklab::test::sinklab({"sweep", "collect", out, "--metric", "theorem41.error_mean"});
+  CHECK(collect.exit_code == 1);
+  CHECK_THAT(collect.err, Contains("0 (seed=0): failed"));
+  const std::string csv = read_file(out + "/summary.csv");
+  CHECK_THAT(csv, Contains("\n0,0,failed,2,") && Contains("\n1,1,ok,0,"));
+  CHECK(fs::exists(out + "/figures/sweep_lines.png"));  // one axis: a line with the point that has a value
 }
