@@ -242,7 +242,7 @@ int start_sweep(const std::vector<std::string>& args) {
 
 // One line per state; the states of points without a status file come from the Slurm queue.
 struct PointStates {
-  std::vector<std::string> state;  // ok, failed, pending, running, lost, not run
+  std::vector<std::string> state;  // ok, failed, pending, running, lost, unfinished, unknown
   bool queue_known = true;
 };
 
@@ -257,7 +257,7 @@ PointStates point_states(const SweepPlan& plan) {
     if (s) {
       out.state.push_back(s->exit_code == 0 ? "ok" : "failed");
     } else if (plan.backend != "slurm" || !plan.backend_info.contains("job_id")) {
-      out.state.push_back("not run");
+      out.state.push_back("unfinished");  // a local sweep still running, or one that was stopped
     } else if (!queue) {
       out.state.push_back("unknown");
     } else if (auto it = queue->find(i); it != queue->end()) {
@@ -277,7 +277,12 @@ int status_command(const std::vector<std::string>& args) {
       "poll", po::value<double>()->default_value(2.0), "seconds between checks with --wait")(
       "timeout", po::value<double>()->default_value(0), "give up waiting after this many seconds (0 = never)");
   po::variables_map vm;
-  if (!parse_command(args, desc, "usage: sinklab sweep status DIR [--wait [--timeout S]]", vm)) return 0;
+  const std::string usage =
+      "usage: sinklab sweep status DIR [--wait [--timeout S]]\n\n"
+      "One line per point: ok, failed (see its log), pending / running (in the Slurm queue), lost (left the\n"
+      "queue without a status: killed by Slurm), unfinished (a local sweep still running or stopped).\n"
+      "Exit code 1 when a point failed or was lost (with --wait: also when not every point is ok).";
+  if (!parse_command(args, desc, usage, vm)) return 0;
   apply_verbosity(vm);
   const auto plan = SweepPlan::load(vm["config"].as<std::string>());
   const auto t0 = std::chrono::steady_clock::now();
