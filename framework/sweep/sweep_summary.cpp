@@ -133,9 +133,8 @@ void write_figures(const SweepPlan& plan, const SweepTable& t, const std::string
     for (std::size_t i = 0; i < t.rows.size(); ++i) h.values.push_back(value(i));
     if (t.count("ok") < t.rows.size()) h.note = fmt::format("{} of {} points have no result (grey)", t.rows.size() - t.count("ok"), t.rows.size());
     plot::render_heatmap(h, plan.dir + "/figures/sweep_heatmap");
-    return;
   }
-  // One line along the last grid axis (or the zipped axes) per combination of the others.
+  // And lines: one along the last grid axis (or the zipped axes) per combination of the others.
   const auto& axis = plan.grid.empty() ? plan.zipped.front() : plan.grid.back();
   plot::LinePlot lp{metric + " along " + axis.key, axis.key, metric, false, false, {}};
   const std::size_t n = plan.grid.empty() ? plan.points.size() : axis.values.size();

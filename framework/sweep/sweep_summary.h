@@ -2,7 +2,7 @@
 // Aggregating a sweep: one row per grid point with its axes, state, duration and every number
 // its run produced (its summary.json flattened to dotted paths, plus run time, peak memory and
 // per-stage seconds from provenance.json), written as summary.csv and summary.h5, and figures
-// of one metric over the axes (heatmap over two grid axes, else lines along the last one).
+// of one metric over the axes (a heatmap over two grid axes; lines along the last axis).
 #include <map>
 #include <string>
 #include <vector>
@@ -27,8 +27,8 @@ struct SweepTable {
 
 SweepTable collect_sweep_table(const SweepPlan& plan);
 
-// summary.csv and summary.h5 in the sweep directory; figures/sweep_heatmap or sweep_lines
-// (.png/.svg) when `metric` is set. An unknown metric is an InputError naming the columns.
+// summary.csv and summary.h5 in the sweep directory; with `metric` set, figures/sweep_lines
+// (.png/.svg) and, for two grid axes, figures/sweep_heatmap. An unknown metric is an InputError naming the columns.
 void write_sweep_summary(const SweepPlan& plan, const SweepTable& table, const std::string& metric);
 
 }  // namespace sinklab

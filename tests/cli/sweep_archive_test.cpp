@@ -31,6 +31,7 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   REQUIRE(first.exit_code == 0);
   const std::string out = first.out.substr(0, first.out.find('\n'));
   CHECK(fs::exists(out + "/figures/sweep_heatmap.png"));
+  CHECK(fs::exists(out + "/figures/sweep_lines.png"));
   std::ifstream csv(out + "/summary.csv");
   std::string header, line;
   std::getline(csv, header);
@@ -56,7 +57,7 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   if (auto page = load_in_chromium(out + "/report.html")) {
     INFO(page->browser_log.substr(0, 2000));
     CHECK(page->html_attributes["data-report-status"] == "ok");
-    CHECK(page->html_attributes["data-figures-loaded"] == "1");
+    CHECK(page->html_attributes["data-figures-loaded"] == "2");
     CHECK_THAT(page->dom, Contains("points/3/report.html") && Contains("4 ok, 0 failed"));
   } else {
     WARN("no chromium: the sweep report was not loaded in a browser");
