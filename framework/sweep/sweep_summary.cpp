@@ -150,6 +150,12 @@ void write_figures(const SweepPlan& plan, const SweepTable& t, const std::string
     s.label = plan.grid.size() <= 1 ? metric : join(parts, ", ");
     lp.series.push_back(std::move(s));
   }
+  // Positive values spanning more than 30x (perplexity, errors) read better on a log axis.
+  double lo = INFINITY, hi = 0;
+  for (const auto& s : lp.series)
+    for (double y : s.y)
+      if (std::isfinite(y)) lo = std::min(lo, y), hi = std::max(hi, y);
+  lp.log_y = lo > 0 && hi / lo > 30;
   plot::render_line_plot(lp, plan.dir + "/figures/sweep_lines");
 }
 
