@@ -3,27 +3,25 @@
 //   sinklab sweep CONFIG --grid a.b=v1,v2 ... [--backend local|slurm]   plan, run or submit
 //   sinklab sweep status DIR [--wait]                                    follow the points
 //   sinklab sweep collect DIR [--metric M]                               summary.csv/.h5, figures
+//   sinklab sweep resume DIR                                             rerun failed / lost points
 //   sinklab sweep point DIR INDEX                                        one point (a Slurm array task)
 // The sweep directory's layout is in framework/sweep/sweep_plan.h.
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <iostream>
-#include <thread>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
+#include "experiments/cli/sweep_support.h"
 #include "experiments/experiment.h"
 #include "framework/io/atomic_file.h"
-#include "framework/report/run_report.h"
 #include "framework/runner/runner.h"
 #include "framework/sweep/local_backend.h"
 #include "framework/sweep/slurm_backend.h"
 #include "framework/sweep/sweep_grid.h"
 #include "framework/sweep/sweep_plan.h"
-#include "framework/sweep/sweep_summary.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
 #include "framework/util/log.h"
@@ -35,13 +33,6 @@ namespace fs = std::filesystem;
 
 namespace sinklab::cli {
 namespace {
-
-std::string self_executable() {
-  std::error_code ec;
-  auto p = fs::read_symlink("/proc/self/exe", ec);
-  SINKLAB_CHECK(!ec, "cannot find the sinklab executable: {}", ec.message());
-  return p.string();
-}
 
 // The decoded `sweep:` section is a sorted map; the axes' order decides which is a heatmap's
 // rows, so restore the order the config file wrote them in (axes it does not list stay last).
@@ -58,34 +49,6 @@ void in_written_order(const std::string& config_path, const char* section, std::
   std::stable_sort(axes.begin(), axes.end(), [&](const SweepAxis& a, const SweepAxis& b) { return rank(a) < rank(b); });
 }
 
-std::vector<std::size_t> all_points(const SweepPlan& plan) {
-  std::vector<std::size_t> v(plan.points.size());
-  for (std::size_t i = 0; i < v.size(); ++i) v[i] = i;
-  return v;
-}
-
-// summary.csv/.h5, figures and report.html; 0 when every point succeeded.
-int collect_and_report(const SweepPlan& plan, const std::string& metric) {
-  auto table = collect_sweep_table(plan);
-  try {
-    write_sweep_summary(plan, table, metric);
-  } catch (const InputError& e) {  // a mistyped --metric: keep the table and the report, name the fix
-    report::write_report(plan.dir);
-    throw InputError(fmt::format("{}\nThe points are kept; draw the figure with: sinklab sweep collect {} --metric KEY", e.what(), plan.dir));
-  }
-  report::write_report(plan.dir);
-  std::vector<std::string> bad;
-  for (const auto& r : table.rows)
-    if (r.state != "ok")
-      bad.push_back(fmt::format("{} ({}): {}{}", r.index, plan.points[r.index].label(), r.state,
-                                r.state == "failed" ? " - see " + plan.log(r.index) : ""));
-  if (!bad.empty()) {
-    log::warn("sweep: {} of {} points have no result:\n  {}", bad.size(), table.rows.size(), join(bad, "\n  "));
-    return 1;
-  }
-  return 0;
-}
-
 int start_sweep(const std::vector<std::string>& args) {
   po::options_description desc("sinklab sweep options");
   desc.add_options()
@@ -98,18 +61,13 @@ int start_sweep(const std::vector<std::string>& args) {
       ("threads", po::value<int>(), "CPU threads per point (local default: cores / jobs; slurm: 1 per task unless set)")
       ("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot over the axes")
       ("backend", po::value<std::string>()->default_value("local"), "local | slurm")
-      ("partition", po::value<std::string>(), "slurm: partition")
-      ("time", po::value<std::string>(), "slurm: time limit per point, e.g. 02:00:00")
-      ("gpus", po::value<int>(), "slurm: GPUs per point")
-      ("mem", po::value<std::string>(), "slurm: memory per point, e.g. 32G")
-      ("account", po::value<std::string>(), "slurm: account")
-      ("sbatch-arg", po::value<std::vector<std::string>>()->composing(), "slurm: a further sbatch option, e.g. --qos=short")
       ("no-submit", "slurm: write slurm/sweep.sbatch but do not submit it");
+  add_slurm_flags(desc);
   po::variables_map vm;
   const std::string usage =
       "usage: sinklab sweep CONFIG [key.path=value ...] --grid a.b=v1,v2 [--grid ...] [--zip ...] [--jobs N]\n"
       "                    [--backend local|slurm [--partition P --time T --gpus N ...]]\n"
-      "       sinklab sweep status DIR [--wait]     sinklab sweep collect DIR [--metric M]\n\n"
+      "       sinklab sweep status DIR [--wait]   sinklab sweep collect DIR [--metric M]   sinklab sweep resume DIR\n\n"
       "Runs every point of the grid (the cartesian product of --grid axes and of the config's `sweep: {grid: ...}`\n"
       "section; --zip axes advance together) as its own run, sharing the stage cache.";
   if (!parse_command(args, desc, usage, vm)) return 0;
@@ -202,12 +160,7 @@ int start_sweep(const std::vector<std::string>& args) {
     SlurmOptions so;
     so.sinklab = exe;
     so.max_parallel = jobs;
-    if (vm.count("partition")) so.partition = vm["partition"].as<std::string>();
-    if (vm.count("time")) so.time = vm["time"].as<std::string>();
-    if (vm.count("gpus")) so.gpus = vm["gpus"].as<int>();
-    if (vm.count("mem")) so.mem = vm["mem"].as<std::string>();
-    if (vm.count("account")) so.account = vm["account"].as<std::string>();
-    if (vm.count("sbatch-arg")) so.extra = vm["sbatch-arg"].as<std::vector<std::string>>();
+    apply_slurm_flags(vm, so);
     if (vm.count("no-submit")) {
       fs::create_directories(plan.dir + "/slurm");
       write_file_atomic(plan.dir + "/slurm/sweep.sbatch", slurm_array_script(plan, so, all_points(plan)));
@@ -240,117 +193,13 @@ int start_sweep(const std::vector<std::string>& args) {
   return code;
 }
 
-// One line per state; the states of points without a status file come from the Slurm queue.
-struct PointStates {
-  std::vector<std::string> state;  // ok, failed, pending, running, lost, unfinished, unknown
-  bool queue_known = true;
-};
-
-PointStates point_states(const SweepPlan& plan) {
-  PointStates out;
-  std::optional<std::map<std::size_t, std::string>> queue;
-  if (plan.backend == "slurm" && plan.backend_info.contains("job_id"))
-    queue = slurm_queue_states(plan.backend_info["job_id"].get<std::string>());
-  out.queue_known = plan.backend != "slurm" || queue.has_value();
-  for (std::size_t i = 0; i < plan.points.size(); ++i) {
-    auto s = read_point_status(plan, i);
-    if (s) {
-      out.state.push_back(s->exit_code == 0 ? "ok" : "failed");
-    } else if (plan.backend != "slurm" || !plan.backend_info.contains("job_id")) {
-      out.state.push_back("unfinished");  // a local sweep still running, or one that was stopped
-    } else if (!queue) {
-      out.state.push_back("unknown");
-    } else if (auto it = queue->find(i); it != queue->end()) {
-      out.state.push_back(it->second == "RUNNING" || it->second == "COMPLETING" ? "running" : "pending");
-    } else {
-      // Finished without a status file: the task was killed (time limit, node failure, scancel).
-      // Its status may also be about to appear: re-read once before calling it lost.
-      out.state.push_back(read_point_status(plan, i) ? "ok" : "lost");
-    }
-  }
-  return out;
-}
-
-int status_command(const std::vector<std::string>& args) {
-  po::options_description desc("sinklab sweep status options");
-  desc.add_options()("wait", "wait until no point is pending or running")(
-      "poll", po::value<double>()->default_value(2.0), "seconds between checks with --wait")(
-      "timeout", po::value<double>()->default_value(0), "give up waiting after this many seconds (0 = never)");
-  po::variables_map vm;
-  const std::string usage =
-      "usage: sinklab sweep status DIR [--wait [--timeout S]]\n\n"
-      "One line per point: ok, failed (see its log), pending / running (in the Slurm queue), lost (left the\n"
-      "queue without a status: killed by Slurm), unfinished (a local sweep still running or stopped).\n"
-      "Exit code 1 when a point failed or was lost (with --wait: also when not every point is ok).";
-  if (!parse_command(args, desc, usage, vm)) return 0;
-  apply_verbosity(vm);
-  const auto plan = SweepPlan::load(vm["config"].as<std::string>());
-  const auto t0 = std::chrono::steady_clock::now();
-  PointStates st;
-  for (;;) {
-    st = point_states(plan);
-    bool active = std::any_of(st.state.begin(), st.state.end(), [](const auto& s) { return s == "pending" || s == "running"; });
-    if (!vm.count("wait") || !active) break;
-    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double timeout = vm["timeout"].as<double>();
-    if (timeout > 0 && waited > timeout) {
-      log::warn("sweep status: still running after {:.0f}s", waited);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::duration<double>(vm["poll"].as<double>()));
-  }
-  std::map<std::string, int> counts;
-  for (const auto& s : st.state) ++counts[s];
-  std::vector<std::string> parts;
-  for (const auto& [s, n] : counts) parts.push_back(fmt::format("{} {}", n, s));
-  std::string backend = plan.backend;
-  if (plan.backend_info.contains("job_id")) backend += " job " + plan.backend_info["job_id"].get<std::string>();
-  fmt::print("{}: {} points ({}): {}\n", plan.dir, plan.points.size(), backend, join(parts, ", "));
-  for (std::size_t i = 0; i < plan.points.size(); ++i) {
-    const auto& s = st.state[i];
-    std::string where = s == "failed"  ? " - " + plan.log(i)
-                        : s == "lost"  ? " - ended without a status: see " + plan.dir + "/logs/slurm-" + std::to_string(i) + ".out"
-                                       : "";
-    fmt::print("  {:>4}  {:<8} {}{}\n", i, s, plan.points[i].label(), where);
-  }
-  if (!st.queue_known) log::warn("sweep status: cannot ask Slurm about job {} (squeue failed); states shown as unknown",
-                                 plan.backend_info.value("job_id", std::string()));
-  const bool all_ok = counts["ok"] == int(plan.points.size());
-  const bool any_bad = counts["failed"] + counts["lost"] > 0;
-  return any_bad || (vm.count("wait") && !all_ok) ? 1 : 0;
-}
-
-int collect_command(const std::vector<std::string>& args) {
-  po::options_description desc("sinklab sweep collect options");
-  desc.add_options()("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot (default: the sweep's)");
-  po::variables_map vm;
-  if (!parse_command(args, desc, "usage: sinklab sweep collect DIR [--metric M]", vm)) return 0;
-  apply_verbosity(vm);
-  auto plan = SweepPlan::load(vm["config"].as<std::string>());
-  const int code = collect_and_report(plan, vm.count("metric") ? vm["metric"].as<std::string>() : plan.metric);
-  fmt::print("{}/summary.csv\n", plan.dir);
-  return code;
-}
-
-int point_command(const std::vector<std::string>& args) {
-  SINKLAB_INPUT_CHECK(args.size() == 2, "usage: sinklab sweep point DIR INDEX (what a Slurm array task runs)");
-  auto plan = SweepPlan::load(args[0]);
-  std::size_t index = 0;
-  try {
-    index = std::stoul(args[1]);
-  } catch (const std::exception&) {
-    throw InputError(fmt::format("sweep point index '{}' is not a number", args[1]));
-  }
-  if (!plan.working_directory.empty()) fs::current_path(plan.working_directory);  // relative paths in the config
-  return run_sweep_point(plan, index);
-}
-
 }  // namespace
 
 int sweep_command(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "status") return status_command({args.begin() + 1, args.end()});
-  if (!args.empty() && args[0] == "collect") return collect_command({args.begin() + 1, args.end()});
-  if (!args.empty() && args[0] == "point") return point_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "status") return sweep_status_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "collect") return sweep_collect_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "resume") return sweep_resume_command({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "point") return sweep_point_command({args.begin() + 1, args.end()});
   return start_sweep(args);
 }
 

@@ -31,6 +31,24 @@ std::string array_spec(const std::vector<std::size_t>& indices) {
 
 }  // namespace
 
+nlohmann::ordered_json slurm_options_json(const SlurmOptions& o) {
+  return {{"partition", o.partition}, {"time", o.time}, {"account", o.account}, {"mem", o.mem},   {"gpus", o.gpus},
+          {"max_parallel", o.max_parallel}, {"extra", o.extra}, {"sinklab", o.sinklab}};
+}
+
+SlurmOptions slurm_options_from_json(const nlohmann::json& j) {
+  SlurmOptions o;
+  o.partition = j.value("partition", "");
+  o.time = j.value("time", "");
+  o.account = j.value("account", "");
+  o.mem = j.value("mem", "");
+  o.gpus = j.value("gpus", 0);
+  o.max_parallel = j.value("max_parallel", 0);
+  o.extra = j.value("extra", std::vector<std::string>{});
+  o.sinklab = j.value("sinklab", "");
+  return o;
+}
+
 std::string slurm_array_script(const SweepPlan& plan, const SlurmOptions& o, const std::vector<std::size_t>& indices) {
   SINKLAB_CHECK(!indices.empty(), "slurm_array_script: no points");
   std::string s = "#!/bin/bash\n";
@@ -59,7 +77,9 @@ std::string submit_slurm_array(SweepPlan& plan, const SlurmOptions& o, const std
                       "machine with a Slurm client (Debian: apt-get install slurm-client)");
   fs::create_directories(plan.dir + "/slurm");
   fs::create_directories(plan.dir + "/logs");
-  const std::string script = plan.dir + "/slurm/sweep.sbatch";
+  auto jobs = plan.backend_info.value("jobs", nlohmann::ordered_json::array());
+  const std::string name = jobs.empty() ? "sweep.sbatch" : fmt::format("resume-{}.sbatch", jobs.size());
+  const std::string script = plan.dir + "/slurm/" + name;
   write_file_atomic(script, slurm_array_script(plan, o, indices));
   fs::permissions(script, fs::perms::owner_exec, fs::perm_options::add);
   auto r = run_captured({"sbatch", "--parsable", script});
@@ -71,34 +91,36 @@ std::string submit_slurm_array(SweepPlan& plan, const SlurmOptions& o, const std
   job = job.substr(0, job.find(';'));
   SINKLAB_CHECK(!job.empty(), "sbatch printed no job id (output: '{}')", r.out);
   plan.backend = "slurm";
-  plan.backend_info["job_id"] = job;
-  plan.backend_info["script"] = "slurm/sweep.sbatch";
-  plan.backend_info["array"] = array_spec(indices);
+  jobs.push_back({{"job_id", job}, {"script", "slurm/" + name}, {"array", array_spec(indices)}});
+  plan.backend_info["jobs"] = jobs;
+  plan.backend_info["options"] = slurm_options_json(o);
   plan.save();
   return job;
 }
 
-std::optional<std::map<std::size_t, std::string>> slurm_queue_states(const std::string& job_id) {
+std::optional<std::map<std::size_t, std::string>> slurm_queue_states(const std::vector<std::string>& job_ids) {
   if (find_on_path("squeue").empty()) return std::nullopt;
-  // -r: one line per array task; %K: the task's array index; %T: its state.
-  auto r = run_captured({"squeue", "-h", "-r", "-j", job_id, "-o", "%K %T"});
-  if (r.exit_code != 0) {
-    // A job that has left the queue entirely is "Invalid job id" for squeue: nothing queued.
-    if (r.err.find("Invalid job id") != std::string::npos) return std::map<std::size_t, std::string>{};
-    return std::nullopt;
-  }
   std::map<std::size_t, std::string> states;
-  for (const auto& line : split(r.out, '\n')) {
-    auto parts = split(trim(line), ' ');
-    if (parts.size() < 2) continue;
-    // A pending array not yet split into tasks shows its range ("3-8%2"): expand it.
-    auto spec = parts[0].substr(0, parts[0].find('%'));
-    for (const auto& piece : split(spec, ',')) {
-      auto dash = piece.find('-');
-      try {
-        std::size_t lo = std::stoul(piece.substr(0, dash)), hi = dash == std::string::npos ? lo : std::stoul(piece.substr(dash + 1));
-        for (std::size_t i = lo; i <= hi; ++i) states[i] = parts[1];
-      } catch (const std::exception&) {
+  for (const auto& job_id : job_ids) {
+    // -r: one line per array task; %K: the task's array index; %T: its state.
+    auto r = run_captured({"squeue", "-h", "-r", "-j", job_id, "-o", "%K %T"});
+    if (r.exit_code != 0) {
+      // A job that has left the queue entirely is "Invalid job id" for squeue: nothing queued.
+      if (r.err.find("Invalid job id") != std::string::npos) continue;
+      return std::nullopt;
+    }
+    for (const auto& line : split(r.out, '\n')) {
+      auto parts = split(trim(line), ' ');
+      if (parts.size() < 2) continue;
+      // A pending array not yet split into tasks shows its range ("3-8%2"): expand it.
+      auto spec = parts[0].substr(0, parts[0].find('%'));
+      for (const auto& piece : split(spec, ',')) {
+        auto dash = piece.find('-');
+        try {
+          std::size_t lo = std::stoul(piece.substr(0, dash)), hi = dash == std::string::npos ? lo : std::stoul(piece.substr(dash + 1));
+          for (std::size_t i = lo; i <= hi; ++i) states[i] = parts[1];
+        } catch (const std::exception&) {
+        }
       }
     }
   }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "framework/sweep/sweep_plan.h"
 
 namespace sinklab {
@@ -21,15 +23,21 @@ struct SlurmOptions {
   std::string sinklab;                        // the sinklab executable the tasks run
 };
 
+// Kept in sweep.json (backend_info.options) so `sinklab sweep resume` resubmits alike.
+nlohmann::ordered_json slurm_options_json(const SlurmOptions& options);
+SlurmOptions slurm_options_from_json(const nlohmann::json& j);
+
 // The job-array script for these points of the plan.
 std::string slurm_array_script(const SweepPlan& plan, const SlurmOptions& options, const std::vector<std::size_t>& indices);
 
-// Writes slurm/sweep.sbatch, submits it with sbatch and records the job id in the plan
-// (saved). InputError when sbatch is missing or refuses the job (its message is included).
+// Writes slurm/sweep.sbatch (slurm/resume-<n>.sbatch for later submissions), submits it with
+// sbatch and records the job id and options in the plan (saved). InputError when sbatch is
+// missing or refuses the job (its message is included).
 std::string submit_slurm_array(SweepPlan& plan, const SlurmOptions& options, const std::vector<std::size_t>& indices);
 
-// Array task index -> Slurm state (PENDING, RUNNING, ...) of the tasks still in the queue;
-// nullopt when squeue cannot be asked (Slurm down or not installed).
-std::optional<std::map<std::size_t, std::string>> slurm_queue_states(const std::string& job_id);
+// Array task index -> Slurm state (PENDING, RUNNING, ...) of the tasks of these jobs still in
+// the queue (a later job's state wins); nullopt when squeue cannot be asked (Slurm down or not
+// installed).
+std::optional<std::map<std::size_t, std::string>> slurm_queue_states(const std::vector<std::string>& job_ids);
 
 }  // namespace sinklab

@@ -253,4 +253,16 @@ TEST_CASE("a point that fails is recorded as failed; the others still run and co
   const std::string csv = read_file(out + "/summary.csv");
   CHECK_THAT(csv, Contains("\n0,0,failed,2,") && Contains("\n1,1,ok,0,"));
   CHECK(fs::exists(out + "/figures/sweep_lines.png"));  // one axis: a line with the point that has a value
+
+  // resume reruns only the failed point (here, with its config back), in the same directory.
+  const auto point1_h5 = fs::last_write_time(out + "/points/1/run.h5");
+  auto resume = sinklab::test::sinklab({"sweep", "resume", out, "--backend", "local", "-q"});
+  INFO(resume.err);
+  CHECK(resume.exit_code == 0);
+  CHECK(fs::last_write_time(out + "/points/1/run.h5") == point1_h5);
+  CHECK_THAT(read_file(out + "/summary.csv"), Contains("\n0,0,ok,0,") && Contains("\n1,1,ok,0,"));
+  CHECK_THAT(sinklab::test::sinklab({"sweep", "status", out}).out, Contains("2 ok"));
+  auto nothing = sinklab::test::sinklab({"sweep", "resume", out, "--backend", "local"});
+  CHECK(nothing.exit_code == 0);
+  CHECK_THAT(nothing.err, Contains("nothing to run"));
 }

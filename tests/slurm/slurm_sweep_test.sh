@@ -4,7 +4,7 @@
 # `sinklab sweep status --wait` and checks what `sinklab sweep collect` aggregates.
 # Exit 77 (ctest: skipped) with the reason where Slurm cannot start here.
 set -uo pipefail
-SINKLAB=${1:?usage: slurm_sweep_test.sh PATH/TO/sinklab}
+SINKLAB=$(realpath "${1:?usage: slurm_sweep_test.sh PATH/TO/sinklab}")
 skip() { echo "SKIPPED: $*"; exit 77; }
 fail() { echo "FAILED: $*"; exit 1; }
 
@@ -108,4 +108,19 @@ cat bad.txt
 grep -q '2 failed' bad.txt || fail "status does not report the 2 failed points"
 "$SINKLAB" sweep collect "$bad_dir" -q > /dev/null 2> collect.err && fail "collect succeeded on a failed sweep"
 grep -q 'failed' collect.err || fail "collect does not name the failed points: $(cat collect.err)"
-echo "PASSED: Slurm job arrays run, are followed and collected; failed tasks are reported"
+# 3. Tasks Slurm drops (scancel here; a time limit or node failure alike) show as lost, and
+#    `sweep resume` resubmits just those, overriding the delay the sweep was submitted with.
+lost_dir=$("$SINKLAB" sweep tiny.yaml --grid seed=5,6 --backend slurm --sbatch-arg=--begin=now+600 --results "$work/results" -q) ||
+  fail "could not submit the third sweep"
+job=$(sed -n 's/.*"job_id": "\([0-9]*\)".*/\1/p' "$lost_dir/sweep.json" | head -n 1)
+scancel "$job" || fail "scancel $job failed"
+for _ in $(seq 40); do [ -z "$(squeue -h -j "$job" 2>/dev/null)" ] && break; sleep 0.5; done
+"$SINKLAB" sweep status "$lost_dir" > lost.txt
+code=$?
+cat lost.txt
+[ $code = 1 ] && grep -q '2 lost' lost.txt || fail "cancelled tasks are not reported as lost (exit $code)"
+"$SINKLAB" sweep resume "$lost_dir" --sbatch-arg=--begin=now -q > /dev/null || fail "sweep resume failed"
+[ -f "$lost_dir/slurm/resume-1.sbatch" ] || fail "resume wrote no slurm/resume-1.sbatch"
+"$SINKLAB" sweep status "$lost_dir" --wait --poll 0.5 --timeout 120 > resumed.txt || fail "resumed sweep: $(cat resumed.txt)"
+grep -q '2 points (slurm job [0-9]*, [0-9]*): 2 ok' resumed.txt || fail "resumed sweep is not 2 ok: $(cat resumed.txt)"
+echo "PASSED: Slurm job arrays run, are followed and collected; failed and lost tasks are reported; resume reruns them"
