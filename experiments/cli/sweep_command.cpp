@@ -184,7 +184,7 @@ int start_sweep(const std::vector<std::string>& args) {
   const auto t0 = std::chrono::steady_clock::now();
   run_points_locally(plan, all_points(plan), jobs);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  plan.backend_info["jobs"] = jobs;
+  plan.backend_info["parallel"] = jobs;
   plan.backend_info["wall_seconds"] = wall;
   plan.save();
   const int code = collect_and_report(plan, plan.metric);

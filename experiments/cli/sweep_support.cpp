@@ -67,7 +67,8 @@ void add_slurm_flags(po::options_description& desc) {
 
 std::vector<std::string> slurm_job_ids(const SweepPlan& plan) {
   std::vector<std::string> ids;
-  for (const auto& j : plan.backend_info.value("jobs", nlohmann::json::array())) ids.push_back(j.value("job_id", ""));
+  if (plan.backend != "slurm" || !plan.backend_info.contains("jobs") || !plan.backend_info["jobs"].is_array()) return ids;
+  for (const auto& j : plan.backend_info["jobs"]) ids.push_back(j.value("job_id", ""));
   return ids;
 }
 

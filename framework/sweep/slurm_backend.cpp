@@ -77,7 +77,8 @@ std::string submit_slurm_array(SweepPlan& plan, const SlurmOptions& o, const std
                       "machine with a Slurm client (Debian: apt-get install slurm-client)");
   fs::create_directories(plan.dir + "/slurm");
   fs::create_directories(plan.dir + "/logs");
-  auto jobs = plan.backend_info.value("jobs", nlohmann::ordered_json::array());
+  auto jobs = plan.backend_info.contains("jobs") && plan.backend_info["jobs"].is_array() ? plan.backend_info["jobs"]
+                                                                                      : nlohmann::ordered_json::array();
   const std::string name = jobs.empty() ? "sweep.sbatch" : fmt::format("resume-{}.sbatch", jobs.size());
   const std::string script = plan.dir + "/slurm/" + name;
   write_file_atomic(script, slurm_array_script(plan, o, indices));
