@@ -84,7 +84,7 @@ TEST_CASE("continuations are encoded as the harness does, for SentencePiece and 
   test::TempDir dir;
   auto gz = test::run_process({"/bin/sh", "-c", "gzip -dc " + *shared + "/golden/tokenizers/gpt2_tokenizer.json.gz > " + (dir / "gpt2.json")});
   REQUIRE(gz.exit_code == 0);
-  for (const std::string path : {*shared + "/models/tiny-phi3/tokenizer.json", dir / "gpt2.json"}) {
+  for (const std::string& path : std::vector<std::string>{*shared + "/models/tiny-phi3/tokenizer.json", dir / "gpt2.json"}) {
     INFO(path);
     auto tok = Tokenizer::from_file(path);
     auto r = encode_pair(tok, "Question?\nAnswer:", " B", false);
