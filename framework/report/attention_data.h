@@ -1,7 +1,8 @@
 #pragma once
-// The attention patterns a run hooked (run.h5: /hook.<variant>/prompts/<prompt>/
-// blocks.<L>.attn.hook_pattern, [head, query, key], with the prompt's tokens beside them) as the
-// JSON the report's interactive view draws:
+// The attention patterns of a run as the JSON the report's interactive view draws: what a model
+// run hooked (run.h5: /hook.<variant>/prompts/<prompt>/blocks.<L>.attn.hook_pattern, [head,
+// query, key], with the prompt's tokens beside them) and the toys' example sequences
+// (/<stage>/example/attention_layer<L>, /theorem41.example/A<L>, with their numbers in x):
 //   {prompts: {id: {tokens: [...]}}, maps: [{variant, prompt, layer, head, n, cropped, scale, w}]}
 // w holds the causal lower triangle row by row (query q, keys 0..q) as integers weight * scale,
 // which keeps a 256-token map near 100 kB of text.

@@ -62,7 +62,15 @@ TEST_CASE("a run writes report.html: figures embedded, metrics, provenance and c
                            "theorem41.sweep"})
     CHECK_THAT(html, Contains(part));
   CHECK_THAT(html, !Contains("src=\"http") && !Contains("href=\"http"));  // nothing from the network
-  check_in_browser(run_dir + "/report.html", pngs);
+  // The toy's attention is in the interactive view too: Theorem 4.1's layer-1 map (layer 0 there).
+  CHECK_THAT(html, Contains("\"variant\":\"theorem41\""));
+  auto attrs = check_in_browser(run_dir + "/report.html", pngs, "#selftest");
+  if (!attrs.empty()) {
+    Hdf5File h5(run_dir + "/run.h5", Hdf5File::Mode::read);
+    const double w = h5.read("/theorem41.example/A1")[3][0].item<double>();
+    CHECK(attrs["data-attention-maps"] == "1");
+    CHECK_THAT(attrs["data-selftest"], Contains(fmt::format("-> key 0 \"x1=") ) && Contains(fmt::format("weight {:.4f}", w)));
+  }
 
   // Again, elsewhere: -o; and bad input.
   auto again = sinklab::test::sinklab({"report", run_dir, "-o", dir / "copy.html"});

@@ -65,7 +65,7 @@
                                       `${m.layer}.${m.head}` === headSel.value) || null;
       if (!current) return;
       const n = current.n;
-      cell = Math.max(1, Math.min(12, Math.floor(640 / n)));
+      cell = Math.max(1, Math.min(24, Math.floor(640 / n)));
       canvas.width = canvas.height = n * cell;
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#e4e4e4";
