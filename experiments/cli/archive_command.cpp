@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "experiments/cli/commands.h"
+#include "experiments/cli/archive_diff.h"
 #include "experiments/cli/options.h"
-#include "framework/io/json_numbers.h"
 #include "framework/io/run_archive.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
@@ -65,41 +65,7 @@ int archive_command(const std::vector<std::string>& args) {
   }
   if (sub == "diff") {
     SINKLAB_INPUT_CHECK(rest.size() == 2, "usage: sinklab archive diff A B");
-    for (const auto& f : rest) {
-      auto problems = verify_archive(f);
-      SINKLAB_INPUT_CHECK(problems.empty(), "{} failed verification: {}", f, problems.front());
-    }
-    // Configs: the lines only one side has.
-    auto lines = [](const std::string& text) {
-      std::vector<std::string> out;
-      for (const auto& l : split(text, '\n'))
-        if (!l.empty() && l[0] != '#') out.push_back(l);
-      return out;
-    };
-    auto a = lines(read_archive_file(rest[0], "config.resolved.yaml")), b = lines(read_archive_file(rest[1], "config.resolved.yaml"));
-    std::cout << "config (resolved):\n";
-    int changes = 0;
-    for (const auto& l : a)
-      if (std::find(b.begin(), b.end(), l) == b.end()) std::cout << "  - " << l << "\n", ++changes;
-    for (const auto& l : b)
-      if (std::find(a.begin(), a.end(), l) == a.end()) std::cout << "  + " << l << "\n", ++changes;
-    if (changes == 0) std::cout << "  identical\n";
-    // Metrics: every number in summary.json that differs or exists on one side only.
-    bool fa = false, fb = false;
-    auto sa = read_archive_file(rest[0], "summary.json", &fa), sb = read_archive_file(rest[1], "summary.json", &fb);
-    const auto ma = fa ? json_numbers(nlohmann::json::parse(sa)) : std::map<std::string, double>{};
-    const auto mb = fb ? json_numbers(nlohmann::json::parse(sb)) : std::map<std::string, double>{};
-    std::cout << "summary.json (A -> B):\n";
-    int diffs = 0;
-    for (const auto& [k, v] : ma) {
-      auto it = mb.find(k);
-      if (it == mb.end()) std::cout << fmt::format("  {}: {} -> (absent)\n", k, v), ++diffs;
-      else if (it->second != v) std::cout << fmt::format("  {}: {} -> {}\n", k, v, it->second), ++diffs;
-    }
-    for (const auto& [k, v] : mb)
-      if (!ma.count(k)) std::cout << fmt::format("  {}: (absent) -> {}\n", k, v), ++diffs;
-    if (diffs == 0) std::cout << "  identical\n";
-    return 0;
+    return archive_diff(rest[0], rest[1]);
   }
   throw InputError(fmt::format("unknown archive subcommand '{}'{}; {}", sub, did_you_mean(sub, {"pack", "verify", "unpack", "diff"}),
                                usage));

@@ -195,6 +195,22 @@ std::string read_archive_file(const std::string& file, const std::string& path, 
   return out;
 }
 
+std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names) {
+  Reader r(file);
+  std::map<std::string, std::string> out;
+  r.each([&](const std::string& entry, unsigned type) {
+    const auto slash = entry.find('/');
+    const std::string path = slash == std::string::npos ? entry : entry.substr(slash + 1);
+    if (type != AE_IFREG) return;
+    for (const auto& n : names)
+      if (path == n || (path.size() > n.size() && path.compare(path.size() - n.size() - 1, n.size() + 1, "/" + n) == 0)) {
+        out[path] = r.read_all();
+        return;
+      }
+  });
+  return out;
+}
+
 void unpack_archive(const std::string& file, const std::string& dest) {
   SINKLAB_INPUT_CHECK(!fs::exists(dest), "'{}' already exists: unpack into a new directory", dest);
   auto problems = verify_archive(file);  // every hash and path checked before anything is written

@@ -4,6 +4,7 @@
 // MANIFEST.json - every file's path, size and SHA-256, the sinklab version and the run's
 // provenance summary. Verifying recomputes every hash; unpacking refuses absolute paths, "..",
 // links and devices, checks every hash, and only then moves the result into place.
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,9 @@ std::vector<std::string> verify_archive(const std::string& file);
 // One file of the archive by its path inside the run ("summary.json"), without unpacking; "" and
 // found = false when absent.
 std::string read_archive_file(const std::string& file, const std::string& path, bool* found = nullptr);
+// Every regular file whose path inside the run ends with one of `names` ("summary.json" matches
+// "summary.json" and "points/3/summary.json"), in one pass: path -> content.
+std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names);
 // Unpacks into `dest` (created; must not exist yet). InputError on any unsafe entry or mismatch.
 void unpack_archive(const std::string& file, const std::string& dest);
 

@@ -79,6 +79,17 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
     auto prov = read_json(out2 + "/points/" + std::to_string(i) + "/provenance.json");
     CHECK(count_cached(prov) == int(prov["stages"].size()));
   }
+  // Archives of the two sweeps: the same numbers point by point; a run is not compared with a sweep.
+  for (const auto& [d, f] : {std::pair{out, "s1.tar.gz"}, std::pair{out2, "s2.tar.gz"}})
+    REQUIRE(sinklab::test::sinklab({"archive", "pack", d, "-o", dir / f, "--no-tensors", "-q"}).exit_code == 0);
+  auto same = sinklab::test::sinklab({"archive", "diff", dir / "s1.tar.gz", dir / "s2.tar.gz"});
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.out, Contains("sweep (axes, overrides):\n  identical") &&
+                           Contains("points (A -> B), matched by their axis values:\n  identical"));
+  REQUIRE(sinklab::test::sinklab({"archive", "pack", out + "/points/0", "-o", dir / "p0.tar.gz", "-q"}).exit_code == 0);
+  auto mixed = sinklab::test::sinklab({"archive", "diff", dir / "s1.tar.gz", dir / "p0.tar.gz"});
+  CHECK(mixed.exit_code == 2);
+  CHECK_THAT(mixed.err, Contains("is a sweep and") && Contains("a run"));
   // Bad grids: nothing runs, nothing is written.
   auto rejected = [&](const std::vector<std::string>& args, const std::string& message) {
     TempDir other;
