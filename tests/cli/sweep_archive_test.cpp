@@ -86,6 +86,13 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   CHECK(same.exit_code == 0);
   CHECK_THAT(same.out, Contains("sweep (axes, overrides):\n  identical") &&
                            Contains("points (A -> B), matched by their axis values:\n  identical"));
+  // Unpacked elsewhere, the sweep re-renders its report (and each point's) from the files alone.
+  REQUIRE(sinklab::test::sinklab({"archive", "unpack", dir / "s1.tar.gz", dir / "s1"}).exit_code == 0);
+  fs::remove(dir / "s1/report.html");
+  fs::remove(dir / "s1/points/2/report.html");
+  REQUIRE(sinklab::test::sinklab({"report", dir / "s1"}).exit_code == 0);
+  CHECK_THAT(read_file(dir / "s1/report.html"), Contains("points/2/report.html") && Contains("data:image/png;base64,"));
+  CHECK(fs::exists(dir / "s1/points/2/report.html"));
   REQUIRE(sinklab::test::sinklab({"archive", "pack", out + "/points/0", "-o", dir / "p0.tar.gz", "-q"}).exit_code == 0);
   auto mixed = sinklab::test::sinklab({"archive", "diff", dir / "s1.tar.gz", dir / "p0.tar.gz"});
   CHECK(mixed.exit_code == 2);
