@@ -69,6 +69,9 @@ int inspect_command(const std::vector<std::string>& args) {
   SINKLAB_INPUT_CHECK(fs::exists(target), "'{}' does not exist; give a run directory or an .h5 file", target.string());
   if (fs::is_directory(target)) {
     fs::path prov = target / "provenance.json", h5 = target / "run.h5";
+    SINKLAB_INPUT_CHECK(!fs::exists(target / "sweep.json"),
+                        "'{}' is a sweep: `sinklab sweep status {}` lists its points, and each point (points/<i>) is a "
+                        "run directory that inspect reads", target.string(), target.string());
     SINKLAB_INPUT_CHECK(fs::exists(prov) && fs::exists(h5),
                         "'{}' is not a sinklab run directory (no provenance.json and run.h5)", target.string());
     std::cout << "run " << fs::absolute(target).string() << "\n";
