@@ -32,8 +32,8 @@ void save_hf_checkpoint(const LanguageModel& model, const std::string& source_di
   write_safetensors((fs::path(out_dir) / "model.safetensors").string(), tensors, metadata);
   for (const auto& e : fs::directory_iterator(source_dir)) {
     const std::string file = e.path().filename().string();
-    if (!e.is_regular_file() || file.size() > 12 && file.rfind(".safetensors") == file.size() - 12 ||
-        file == "model.safetensors.index.json")
+    const bool weights = file.size() > 12 && file.rfind(".safetensors") == file.size() - 12;  // replaced above
+    if (!e.is_regular_file() || weights || file == "model.safetensors.index.json")
       continue;
     fs::copy_file(e.path(), fs::path(out_dir) / file, fs::copy_options::overwrite_existing);
   }
