@@ -16,7 +16,7 @@ namespace sinklab {
 
 // `sweep:` - axes `sinklab sweep` runs over (`sinklab run` ignores it).
 struct SweepSpec {
-  std::map<std::string, std::vector<std::string>> grid, zip;
+  OrderedMap<std::vector<std::string>> grid, zip;  // in the order written: the first axis is a heatmap's rows
   template <class V>
   void fields(V& v) {
     v("grid", grid, "key.path -> values; every combination is a point");

@@ -6,8 +6,6 @@
 //   sinklab sweep resume DIR                                             rerun failed / lost points
 //   sinklab sweep point DIR INDEX                                        one point (a Slurm array task)
 // The sweep directory's layout is in framework/sweep/sweep_plan.h.
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -33,21 +31,6 @@ namespace fs = std::filesystem;
 
 namespace sinklab::cli {
 namespace {
-
-// The decoded `sweep:` section is a sorted map; the axes' order decides which is a heatmap's
-// rows, so restore the order the config file wrote them in (axes it does not list stay last).
-void in_written_order(const std::string& config_path, const char* section, std::vector<SweepAxis>& axes) {
-  std::vector<std::string> order;
-  try {
-    YAML::Node node = YAML::LoadFile(config_path)["sweep"][section];
-    if (node.IsMap())
-      for (const auto& kv : node) order.push_back(kv.first.as<std::string>());
-  } catch (const YAML::Exception&) {
-    return;  // the config loaded already, so this is an include or an override: keep the order
-  }
-  auto rank = [&](const SweepAxis& a) { return std::size_t(std::find(order.begin(), order.end(), a.key) - order.begin()); };
-  std::stable_sort(axes.begin(), axes.end(), [&](const SweepAxis& a, const SweepAxis& b) { return rank(a) < rank(b); });
-}
 
 int start_sweep(const std::vector<std::string>& args) {
   po::options_description desc("sinklab sweep options");
@@ -88,8 +71,6 @@ int start_sweep(const std::vector<std::string>& args) {
   if (cfg.value.sweep) {
     for (const auto& [k, v] : cfg.value.sweep->grid) grid.push_back({k, v});
     for (const auto& [k, v] : cfg.value.sweep->zip) zipped.push_back({k, v});
-    in_written_order(config_path, "grid", grid);
-    in_written_order(config_path, "zip", zipped);
   }
   if (vm.count("grid"))
     for (const auto& g : vm["grid"].as<std::vector<std::string>>()) grid.push_back(parse_sweep_axis(g));

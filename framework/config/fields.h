@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "framework/config/node.h"
@@ -57,6 +58,11 @@ template <class T>
 struct has_validate<T, std::void_t<decltype(std::declval<const T&>().validate(std::declval<const Decoder&>()))>>
     : std::true_type {};
 
+// A mapping whose keys keep the order the config writes them in (e.g. sweep axes: the first is
+// a heatmap's rows). Decoded like std::map; the hash still ignores key order (canonical_json).
+template <class T>
+using OrderedMap = std::vector<std::pair<std::string, T>>;
+
 // ---- decoding -------------------------------------------------------------------------------
 
 // Scalars (decode.cpp). `path` is the dotted key, for messages.
@@ -74,6 +80,8 @@ template <class T>
 void decode_value(const ConfigNode& n, std::optional<T>& out, const std::string& path, const Check& c);
 template <class T>
 void decode_value(const ConfigNode& n, std::map<std::string, T>& out, const std::string& path, const Check& c);
+template <class T>
+void decode_value(const ConfigNode& n, OrderedMap<T>& out, const std::string& path, const Check& c);
 template <class T, std::enable_if_t<has_fields<T>::value, int> = 0>
 void decode_value(const ConfigNode& n, T& out, const std::string& path, const Check& c);
 
@@ -129,6 +137,16 @@ void decode_value(const ConfigNode& n, std::map<std::string, T>& out, const std:
   for (const auto& e : n.entries) decode_value(e.value, out[e.key], path + "." + e.key, c);
 }
 
+template <class T>
+void decode_value(const ConfigNode& n, OrderedMap<T>& out, const std::string& path, const Check& c) {
+  expect_kind(n, ConfigNode::Kind::map, path, "a mapping");
+  out.clear();
+  for (const auto& e : n.entries) {
+    out.emplace_back(e.key, T{});
+    decode_value(e.value, out.back().second, path + "." + e.key, c);
+  }
+}
+
 template <class T, std::enable_if_t<has_fields<T>::value, int>>
 void decode_value(const ConfigNode& n, T& out, const std::string& path, const Check&) {
   if (n.kind == ConfigNode::Kind::null) return;  // "key:" with nothing keeps the defaults
@@ -152,6 +170,8 @@ template <class T>
 ordered_json encode_value(const std::optional<T>& v);
 template <class T>
 ordered_json encode_value(const std::map<std::string, T>& v);
+template <class T>
+ordered_json encode_value(const OrderedMap<T>& v);
 template <class T, std::enable_if_t<has_fields<T>::value, int> = 0>
 ordered_json encode_value(const T& v);
 
@@ -177,6 +197,12 @@ ordered_json encode_value(const std::optional<T>& v) {
 }
 template <class T>
 ordered_json encode_value(const std::map<std::string, T>& v) {
+  ordered_json j = ordered_json::object();
+  for (const auto& [k, x] : v) j[k] = encode_value(x);
+  return j;
+}
+template <class T>
+ordered_json encode_value(const OrderedMap<T>& v) {
   ordered_json j = ordered_json::object();
   for (const auto& [k, x] : v) j[k] = encode_value(x);
   return j;

@@ -124,3 +124,15 @@ TEST_CASE("the resolved YAML loads back to the same config", "[config]") {
   CHECK(b.hash == a.hash);
   CHECK(b.json == a.json);
 }
+
+TEST_CASE("an ordered mapping (sweep axes) keeps the written key order; the hash still ignores it", "[config]") {
+  test::TempDir dir;
+  auto a = load(dir, std::string(kGood) + "sweep:\n  grid:\n    theorem41.model.d: [1, 2]\n    seed: [0, 1]\n");
+  auto b = load(dir, std::string(kGood) + "sweep:\n  grid:\n    seed: [0, 1]\n    theorem41.model.d: [1, 2]\n");
+  REQUIRE(a.value.sweep->grid.size() == 2);
+  CHECK(a.value.sweep->grid[0].first == "theorem41.model.d");
+  CHECK(b.value.sweep->grid[0].first == "seed");
+  CHECK(a.value.sweep->grid[1].second == std::vector<std::string>({"0", "1"}));
+  CHECK(a.hash == b.hash);
+  CHECK_THAT(to_yaml(a.json), Catch::Contains("theorem41.model.d: [\"1\", \"2\"]\n    seed:"));
+}
