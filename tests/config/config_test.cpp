@@ -130,9 +130,9 @@ TEST_CASE("an ordered mapping (sweep axes) keeps the written key order; the hash
   auto a = load(dir, std::string(kGood) + "sweep:\n  grid:\n    theorem41.model.d: [1, 2]\n    seed: [0, 1]\n");
   auto b = load(dir, std::string(kGood) + "sweep:\n  grid:\n    seed: [0, 1]\n    theorem41.model.d: [1, 2]\n");
   REQUIRE(a.value.sweep->grid.size() == 2);
-  CHECK(a.value.sweep->grid[0].first == "theorem41.model.d");
-  CHECK(b.value.sweep->grid[0].first == "seed");
-  CHECK(a.value.sweep->grid[1].second == std::vector<std::string>({"0", "1"}));
-  CHECK(a.hash == b.hash);
+  REQUIRE(a.value.sweep->grid[0].first == "theorem41.model.d");
+  REQUIRE(b.value.sweep->grid[0].first == "seed");
+  REQUIRE(a.value.sweep->grid[1].second == std::vector<std::string>({"0", "1"}));
+  REQUIRE(a.hash == b.hash);
   CHECK_THAT(to_yaml(a.json), Catch::Contains("theorem41.model.d: [\"1\", \"2\"]\n    seed:"));
 }
