@@ -8,6 +8,7 @@
 
 #include "framework/io/json_numbers.h"
 #include "framework/io/run_archive.h"
+#include "framework/sweep/sweep_plan.h"
 #include "framework/util/error.h"
 #include "framework/util/strings.h"
 
@@ -40,16 +41,19 @@ std::map<std::string, double> numbers_of(const Files& files, const std::string& 
   return j.is_discarded() ? std::map<std::string, double>{} : json_numbers(j);
 }
 
-// Every number that differs or exists on one side only; returns how many.
-int diff_numbers(const std::map<std::string, double>& a, const std::map<std::string, double>& b, const std::string& indent) {
+// Every number that differs or exists on one side only, under `header` (printed only when
+// something differs); returns how many.
+int diff_numbers(const std::map<std::string, double>& a, const std::map<std::string, double>& b, const std::string& indent,
+                 const std::string& header = "") {
   int diffs = 0;
+  auto line = [&](const std::string& text) { std::cout << (diffs++ == 0 ? header : "") << indent << text << "\n"; };
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) std::cout << fmt::format("{}{}: {} -> (absent)\n", indent, k, v), ++diffs;
-    else if (it->second != v) std::cout << fmt::format("{}{}: {} -> {}\n", indent, k, v, it->second), ++diffs;
+    if (it == b.end()) line(fmt::format("{}: {} -> (absent)", k, v));
+    else if (it->second != v) line(fmt::format("{}: {} -> {}", k, v, it->second));
   }
   for (const auto& [k, v] : b)
-    if (!a.count(k)) std::cout << fmt::format("{}{}: (absent) -> {}\n", indent, k, v), ++diffs;
+    if (!a.count(k)) line(fmt::format("{}: (absent) -> {}", k, v));
   return diffs;
 }
 
@@ -64,25 +68,20 @@ void diff_runs(const Files& a, const Files& b) {
   if (diff_numbers(numbers_of(a, "summary.json"), numbers_of(b, "summary.json"), "  ") == 0) std::cout << "  identical\n";
 }
 
-// Point label ("key=value, ...") -> index, from a sweep.json.
-std::map<std::string, std::size_t> points_by_label(const nlohmann::json& sweep) {
+// Point label ("key=value, ...") -> index.
+std::map<std::string, std::size_t> points_by_label(const SweepPlan& plan) {
   std::map<std::string, std::size_t> out;
-  for (const auto& p : sweep.at("points")) {
-    std::vector<std::string> parts;
-    for (auto it = p.at("assignments").begin(); it != p.at("assignments").end(); ++it)
-      parts.push_back(it.key() + "=" + it.value().get<std::string>());
-    out[join(parts, ", ")] = p.at("index").get<std::size_t>();
-  }
+  for (std::size_t i = 0; i < plan.points.size(); ++i) out[plan.points[i].label()] = i;
   return out;
 }
 
 void diff_sweeps(const Files& a, const Files& b) {
-  const auto sa = nlohmann::json::parse(a.at("sweep.json")), sb = nlohmann::json::parse(b.at("sweep.json"));
-  auto plan_lines = [](const nlohmann::json& s) {
+  const auto sa = SweepPlan::from_json(a.at("sweep.json"), "A"), sb = SweepPlan::from_json(b.at("sweep.json"), "B");
+  auto plan_lines = [](const SweepPlan& s) {
     std::vector<std::string> out;
-    for (const char* axes : {"grid", "zip"})
-      for (const auto& ax : s.at(axes)) out.push_back(fmt::format("{} {}: {}", axes, ax.at("key").get<std::string>(), ax.at("values").dump()));
-    for (const auto& o : s.at("overrides")) out.push_back("override " + o.get<std::string>());
+    for (const auto& [kind, axes] : {std::pair{"grid", &s.grid}, std::pair{"zip", &s.zipped}})
+      for (const auto& ax : *axes) out.push_back(fmt::format("{} {}: {}", kind, ax.key, nlohmann::json(ax.values).dump()));
+    for (const auto& o : s.overrides) out.push_back("override " + o);
     return out;
   };
   std::cout << "sweep (axes, overrides):\n";
@@ -100,13 +99,8 @@ void diff_sweeps(const Files& a, const Files& b) {
       std::cout << "  " << label << ": only in A\n", ++diffs;
       continue;
     }
-    const auto na = numbers_of(a, fmt::format("points/{}/summary.json", i)), nb = numbers_of(b, fmt::format("points/{}/summary.json", it->second));
-    int d = 0;
-    for (const auto& [k, v] : na) d += !nb.count(k) || nb.at(k) != v;
-    for (const auto& [k, v] : nb) d += !na.count(k);
-    if (d == 0) continue;
-    std::cout << "  " << label << ":\n";
-    diffs += diff_numbers(na, nb, "    ");
+    diffs += diff_numbers(numbers_of(a, fmt::format("points/{}/summary.json", i)),
+                          numbers_of(b, fmt::format("points/{}/summary.json", it->second)), "    ", "  " + label + ":\n");
   }
   for (const auto& [label, j] : pb)
     if (!pa.count(label)) std::cout << "  " << label << ": only in B\n", ++diffs;

@@ -122,7 +122,7 @@ int start_sweep(const std::vector<std::string>& args) {
   plan.backend = backend;
   const std::string exe = self_executable();
   for (std::size_t i = 0; i < points.size(); ++i) {
-    SweepPointPlan p{points[i].assignments, {exe, "run", config_path}};
+    SweepPointPlan p{points[i], {exe, "run", config_path}};
     for (const auto& o : base) p.command.push_back(o);
     for (const auto& o : points[i].overrides()) p.command.push_back(o);
     // Private caches live with the other caches, not in the sweep directory an archive packs.

@@ -13,12 +13,6 @@ namespace fs = std::filesystem;
 
 namespace sinklab {
 
-std::string SweepPointPlan::label() const {
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : assignments) parts.push_back(k + "=" + v);
-  return join(parts, ", ");
-}
-
 std::string SweepPlan::run_dir(std::size_t i) const { return (fs::path(dir) / "points" / std::to_string(i)).string(); }
 std::string SweepPlan::log(std::size_t i) const { return (fs::path(dir) / "logs" / (std::to_string(i) + ".log")).string(); }
 std::string SweepPlan::status_file(std::size_t i) const {
@@ -59,12 +53,15 @@ SweepPlan SweepPlan::load(const std::string& dir) {
   const auto file = fs::path(dir) / "sweep.json";
   SINKLAB_INPUT_CHECK(fs::exists(file), "'{}' is not a sweep directory (no sweep.json); give the directory `sinklab sweep` printed",
                       dir);
-  nlohmann::json j;
+  return from_json(read_file(file.string()), fs::absolute(dir).lexically_normal().string());
+}
+
+SweepPlan SweepPlan::from_json(const std::string& text, const std::string& dir) {
   try {
-    j = nlohmann::json::parse(read_file(file.string()));
+    const auto j = nlohmann::json::parse(text);
     SINKLAB_INPUT_CHECK(j.value("format", "") == "sinklab-sweep-1", "unknown sweep format '{}'", j.value("format", ""));
     SweepPlan p;
-    p.dir = fs::absolute(dir).lexically_normal().string();
+    p.dir = dir;
     p.name = j.value("name", "");
     p.config = j.at("config").get<std::string>();
     p.overrides = j.at("overrides").get<std::vector<std::string>>();
@@ -79,14 +76,14 @@ SweepPlan SweepPlan::load(const std::string& dir) {
     for (const auto& pt : j.at("points")) {
       SweepPointPlan point;
       // assignments keep the axes' order (nlohmann::json sorts object keys)
-      for (const auto& axis : p.grid) point.assignments.push_back({axis.key, pt.at("assignments").at(axis.key).get<std::string>()});
-      for (const auto& axis : p.zipped) point.assignments.push_back({axis.key, pt.at("assignments").at(axis.key).get<std::string>()});
+      for (const auto* axes : {&p.grid, &p.zipped})
+        for (const auto& axis : *axes) point.assignments.push_back({axis.key, pt.at("assignments").at(axis.key).get<std::string>()});
       point.command = pt.at("command").get<std::vector<std::string>>();
       p.points.push_back(std::move(point));
     }
     return p;
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("{} is damaged ({}); rerun the sweep", file.string(), e.what()));
+    throw InputError(fmt::format("{}/sweep.json is damaged ({}); rerun the sweep", dir, e.what()));
   }
 }
 

@@ -17,10 +17,8 @@
 
 namespace sinklab {
 
-struct SweepPointPlan {
-  std::vector<std::pair<std::string, std::string>> assignments;  // key, value
-  std::vector<std::string> command;                              // argv of the point's `sinklab run`
-  std::string label() const;
+struct SweepPointPlan : SweepPoint {
+  std::vector<std::string> command;  // argv of the point's `sinklab run`
 };
 
 struct SweepPlan {
@@ -43,6 +41,8 @@ struct SweepPlan {
 
   void save() const;                          // sweep.json (atomically)
   static SweepPlan load(const std::string& dir);  // InputError when dir is not a sweep
+  // From sweep.json's content (e.g. read out of an archive); `dir` is where it lives.
+  static SweepPlan from_json(const std::string& text, const std::string& dir);
 };
 
 struct PointStatus {
