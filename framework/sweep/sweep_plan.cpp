@@ -106,29 +106,32 @@ void write_point_status(const SweepPlan& plan, std::size_t i, const PointStatus&
   write_file_atomic(plan.status_file(i), j.dump(2) + "\n");
 }
 
-int run_sweep_point(const SweepPlan& plan, std::size_t i) {
+PointProcess start_point(const SweepPlan& plan, std::size_t i) {
   SINKLAB_INPUT_CHECK(i < plan.points.size(), "point {} is not in the sweep (it has {} points, 0..{})", i, plan.points.size(),
                       plan.points.size() - 1);
   fs::create_directories(fs::path(plan.log(i)).parent_path());
+  fs::remove(plan.log(i));
   fs::remove(plan.status_file(i));
-  PointStatus s;
-  s.started = now_iso8601();
-  s.host = host_name();
-  const auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = spawn_logged(plan.points[i].command, plan.log(i));
-  int code = -1;
-  for (;;) {
-    auto [done, exit_code] = wait_any_child();
-    if (done == pid || done < 0) {
-      code = exit_code;
-      break;
-    }
-  }
-  s.exit_code = code;
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  s.finished = now_iso8601();
-  write_point_status(plan, i, s);
-  return code;
+  PointProcess p;
+  p.index = i;
+  p.status.started = now_iso8601();
+  p.status.host = host_name();
+  p.t0 = std::chrono::steady_clock::now();
+  p.pid = spawn_logged(plan.points[i].command, plan.log(i));
+  return p;
+}
+
+void finish_point(const SweepPlan& plan, PointProcess& p, int exit_code) {
+  p.status.exit_code = exit_code;
+  p.status.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - p.t0).count();
+  p.status.finished = now_iso8601();
+  write_point_status(plan, p.index, p.status);
+}
+
+int run_sweep_point(const SweepPlan& plan, std::size_t i) {
+  auto p = start_point(plan, i);
+  finish_point(plan, p, wait_child(p.pid));
+  return p.status.exit_code;
 }
 
 }  // namespace sinklab

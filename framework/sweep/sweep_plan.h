@@ -7,6 +7,9 @@
 //   <sweep>/status/<i>.json   written when point i ends: exit code, seconds, host
 //   <sweep>/summary.{csv,h5}, figures/   written by collect (sweep_summary.h)
 #include <nlohmann/json.hpp>
+#include <sys/types.h>
+
+#include <chrono>
 
 #include <optional>
 #include <string>
@@ -54,8 +57,18 @@ struct PointStatus {
 std::optional<PointStatus> read_point_status(const SweepPlan& plan, std::size_t i);
 void write_point_status(const SweepPlan& plan, std::size_t i, const PointStatus& status);
 
-// Runs point i in this process's child and records its status; returns the point's exit code.
-// (The Slurm array task runs this; the local backend runs many points at once itself.)
+// A point's `sinklab run` as a child process: start_point clears its old log and status and
+// spawns it; finish_point records how it ended (status/<i>.json).
+struct PointProcess {
+  std::size_t index = 0;
+  pid_t pid = -1;
+  PointStatus status;  // started, host; exit code, seconds, finished once finished
+  std::chrono::steady_clock::time_point t0;
+};
+PointProcess start_point(const SweepPlan& plan, std::size_t i);
+void finish_point(const SweepPlan& plan, PointProcess& point, int exit_code);
+
+// Runs point i and waits for it (what a Slurm array task does); returns its exit code.
 int run_sweep_point(const SweepPlan& plan, std::size_t i);
 
 }  // namespace sinklab

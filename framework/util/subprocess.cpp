@@ -65,6 +65,13 @@ std::pair<pid_t, int> wait_any_child() {
   return {pid, pid < 0 ? -1 : exit_code_of(status)};
 }
 
+int wait_child(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return exit_code_of(status);
+}
+
 CapturedRun run_captured(const std::vector<std::string>& argv) {
   CapturedRun r;
   const std::string program = argv.empty() ? "" : find_on_path(argv[0]);
@@ -105,10 +112,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv) {
       }
     }
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.exit_code = exit_code_of(status);
+  r.exit_code = wait_child(pid);
   return r;
 }
 

@@ -14,6 +14,8 @@ pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_
 
 // Waits for any child: its pid and exit code (128 + signal when killed); pid -1 when none is left.
 std::pair<pid_t, int> wait_any_child();
+// Waits for this child: its exit code (128 + signal when killed).
+int wait_child(pid_t pid);
 
 struct CapturedRun {
   int exit_code = -1;   // 127 when the program could not be started
