@@ -74,24 +74,23 @@ std::vector<std::string> slurm_job_ids(const SweepPlan& plan) {
 
 PointStates point_states(const SweepPlan& plan) {
   PointStates out;
+  // The queue is asked before the status files are read: a task writes its status before it
+  // leaves the queue, so a point in neither place really ended without one.
+  const auto jobs = slurm_job_ids(plan);  // empty unless submitted to Slurm
   std::optional<std::map<std::size_t, std::string>> queue;
-  const auto jobs = slurm_job_ids(plan);
-  if (plan.backend == "slurm" && !jobs.empty()) queue = slurm_queue_states(jobs);
-  out.queue_known = plan.backend != "slurm" || queue.has_value();
+  if (!jobs.empty()) queue = slurm_queue_states(jobs);
+  out.queue_known = jobs.empty() || queue.has_value();
   for (std::size_t i = 0; i < plan.points.size(); ++i) {
-    auto s = read_point_status(plan, i);
-    if (s) {
+    if (auto s = read_point_status(plan, i)) {
       out.state.push_back(s->exit_code == 0 ? "ok" : "failed");
-    } else if (plan.backend != "slurm" || jobs.empty()) {
+    } else if (jobs.empty()) {
       out.state.push_back("unfinished");  // a local sweep still running, or one that was stopped
     } else if (!queue) {
       out.state.push_back("unknown");
     } else if (auto it = queue->find(i); it != queue->end()) {
       out.state.push_back(it->second == "RUNNING" || it->second == "COMPLETING" ? "running" : "pending");
     } else {
-      // Finished without a status file: the task was killed (time limit, node failure, scancel).
-      // Its status may also be about to appear: re-read once before calling it lost.
-      out.state.push_back(read_point_status(plan, i) ? "ok" : "lost");
+      out.state.push_back("lost");  // killed by Slurm: time limit, node failure, scancel
     }
   }
   return out;

@@ -166,11 +166,11 @@ std::string sweep_report(const fs::path& dir) {
   for (const auto& r : table_data.rows) {
     std::vector<std::string> row{std::to_string(r.index)};
     const fs::path point_dir = plan.run_dir(r.index);
-    bool has_report = false;
-    if (fs::exists(point_dir / "summary.json")) {
+    // `sinklab run` wrote each point's report; render only the missing ones (older runs, or
+    // an archive packed without them).
+    const bool has_report = fs::exists(point_dir / "summary.json");
+    if (has_report && !fs::exists(point_dir / "report.html"))
       write_file_atomic((point_dir / "report.html").string(), run_report(point_dir));
-      has_report = true;
-    }
     row.push_back(has_report ? "points/" + std::to_string(r.index) + "/report.html" : "-");
     for (const auto& a : plan.points[r.index].assignments) row.push_back(a.second);
     row.push_back(r.state);

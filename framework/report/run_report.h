@@ -2,7 +2,7 @@
 // `sinklab report`: one self-contained report.html for a run or a sweep directory (also one
 // unpacked from an archive): figures, the interactive attention view, the metrics tables,
 // provenance and the resolved config. It reads only files inside the directory and writes
-// only the report (a sweep's report also writes each point's own report.html).
+// only the report (a sweep's report also writes a point's report.html where it is missing).
 #include <string>
 
 namespace sinklab::report {
