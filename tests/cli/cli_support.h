@@ -1,11 +1,15 @@
 #pragma once
 // Helpers shared by the end-to-end CLI tests.
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
+
+#include "tests/support/process.h"
 
 namespace sinklab::test {
 
@@ -32,6 +36,21 @@ inline int count_cached(const nlohmann::json& provenance) {
 inline bool has_entries(const std::string& dir) {
   std::error_code ec;
   return std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec);
+}
+
+// The first line a command printed: the run, sweep or report path sinklab prints on success.
+inline std::string printed_path(const ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }
+
+// `sinklab` with `args` followed by `overrides` must be refused as bad input: exit code 2,
+// `message` on stderr, and nothing written under `must_stay_empty`.
+inline void expect_rejected_run(std::vector<std::string> args, const std::vector<std::string>& overrides,
+                                const std::string& message, const std::string& must_stay_empty) {
+  args.insert(args.end(), overrides.begin(), overrides.end());
+  auto r = sinklab(args);
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(message));
+  CHECK_FALSE(has_entries(must_stay_empty));
 }
 
 }  // namespace sinklab::test

@@ -39,7 +39,7 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
   auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
-  const std::string run_dir = first.out.substr(0, first.out.find('\n'));
+  const std::string run_dir = printed_path(first);
   for (const char* f : {"run.h5", "provenance.json", "config.resolved.yaml", "summary.json", "run.log",
                         "figures/theorem41_error_vs_stag.png", "figures/theorem41_error_vs_stag.svg",
                         "figures/theorem41_layer1_attention.png", "figures/theorem41_layer1_attention.svg"})
@@ -58,7 +58,7 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
 
   auto second = sinklab::test::sinklab({"run", config, "--results", dir / "results"});
   REQUIRE(second.exit_code == 0);
-  const std::string run2 = second.out.substr(0, second.out.find('\n'));
+  const std::string run2 = printed_path(second);
   CHECK(run2 != run_dir);
   auto prov2 = read_json(run2 + "/provenance.json");
   CHECK(count_cached(prov2) == 4);
@@ -68,16 +68,16 @@ TEST_CASE("a run writes its outputs, and a second run is served entirely from th
   // A key no stage reads (the name is only a directory) does not invalidate anything...
   auto renamed = sinklab::test::sinklab({"run", config, "name=other", "--results", dir / "results", "-q"});
   REQUIRE(renamed.exit_code == 0);
-  CHECK(count_cached(read_json(renamed.out.substr(0, renamed.out.find('\n')) + "/provenance.json")) == 4);
+  CHECK(count_cached(read_json(printed_path(renamed) + "/provenance.json")) == 4);
   // ...and a model parameter reruns only the stages that read it.
   auto changed = sinklab::test::sinklab({"run", config, "theorem41.model.b=0.5", "--results", dir / "results", "-q"});
   REQUIRE(changed.exit_code == 0);
-  auto prov3 = read_json(changed.out.substr(0, changed.out.find('\n')) + "/provenance.json");
+  auto prov3 = read_json(printed_path(changed) + "/provenance.json");
   for (const auto& s : prov3["stages"]) CHECK(s["cached"].get<bool>() == (s["name"] == "theorem41.sequences"));
 
   auto forced = sinklab::test::sinklab({"run", config, "--results", dir / "results", "--force", "theorem41.sweep", "-q"});
   REQUIRE(forced.exit_code == 0);
-  auto prov4 = read_json(forced.out.substr(0, forced.out.find('\n')) + "/provenance.json");
+  auto prov4 = read_json(printed_path(forced) + "/provenance.json");
   CHECK(count_cached(prov4) == 2);
 }
 
@@ -156,7 +156,7 @@ TEST_CASE("a corrupt cache entry is reported, not trusted, and recomputed", "[cl
   auto config = dir.write("tiny.yaml", tiny_config());
   auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   REQUIRE(first.exit_code == 0);
-  auto prov = read_json(first.out.substr(0, first.out.find('\n')) + "/provenance.json");
+  auto prov = read_json(printed_path(first) + "/provenance.json");
   std::string entry;
   for (const auto& s : prov["stages"])
     if (s["name"] == "theorem41.sweep") entry = s["entry"];
@@ -165,7 +165,7 @@ TEST_CASE("a corrupt cache entry is reported, not trusted, and recomputed", "[cl
   auto second = sinklab::test::sinklab({"run", config, "--results", dir / "results"});
   REQUIRE(second.exit_code == 0);
   CHECK_THAT(second.err, Contains("is not valid") && Contains("recomputing"));
-  auto prov2 = read_json(second.out.substr(0, second.out.find('\n')) + "/provenance.json");
+  auto prov2 = read_json(printed_path(second) + "/provenance.json");
   CHECK(count_cached(prov2) == 3);  // only the sweep is recomputed; the report's inputs have the same keys
 }
 
@@ -191,7 +191,7 @@ toy_learned:
   auto first = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
-  const std::string run = first.out.substr(0, first.out.find('\n'));
+  const std::string run = printed_path(first);
   for (const char* f : {"artifacts/toy_learned.tiny2d.seed3.train/step-000000.safetensors",
                         "artifacts/toy_learned.tiny.seed3.train/step-000040.safetensors",
                         "figures/toy_learned_tiny_emergence.png", "figures/toy_learned_tiny2d_attention.svg",
@@ -206,7 +206,7 @@ toy_learned:
   CHECK(summary["toy_learned_pruning"]["tiny"][0]["oats"]["parameter_fraction"].get<double>() <= 0.5);
   auto again = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   REQUIRE(again.exit_code == 0);
-  auto prov = read_json(again.out.substr(0, again.out.find('\n')) + "/provenance.json");
+  auto prov = read_json(printed_path(again) + "/provenance.json");
   CHECK(prov["stages"].size() == 7);  // 2 x (train, measure) + 2 prune of the wide toy + report
   CHECK(count_cached(prov) == 7);
   auto inspect = sinklab::test::sinklab({"inspect", run});
@@ -272,13 +272,7 @@ TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model in
   CHECK_FALSE(has_entries(results + "/fig2-catch-tag-release"));
 
   auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
-    std::vector<std::string> args{"run", example, model, "--results", results};
-    args.insert(args.end(), overrides.begin(), overrides.end());
-    auto r = sinklab::test::sinklab(args);
-    INFO(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains(message));
-    CHECK_FALSE(has_entries(results + "/tiny-phi3-catch-tag-release"));
+    expect_rejected_run({"run", example, model, "--results", results}, overrides, message, results + "/tiny-phi3-catch-tag-release");
   };
   expect_rejected({"probes=[{site: pattern, layers: [6]}]"}, "probes[0].layers: layer 6 does not exist");
   expect_rejected({"probes=[{site: pattern, layers: [0], heads: [8]}]"}, "head 8 does not exist");
@@ -319,13 +313,7 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
 
   auto results = dir / "bad";
   auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
-    std::vector<std::string> args{"run", example, model, "--results", results};
-    args.insert(args.end(), overrides.begin(), overrides.end());
-    auto r = sinklab::test::sinklab(args);
-    INFO(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains(message));
-    CHECK_FALSE(has_entries(results + "/tiny-phi3-pruning"));
+    expect_rejected_run({"run", example, model, "--results", results}, overrides, message, results + "/tiny-phi3-pruning");
   };
   expect_rejected({"variants.wanda.prune.method=wandda"}, "did you mean 'wanda'");
   expect_rejected({"variants.wanda.prune.pattern=1:4"}, "set sparsity: 0.75");
@@ -367,13 +355,7 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   CHECK(eval["wanda"]["perplexity"].get<double>() != dense_ppl);
   auto results = dir / "bad";
   auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
-    std::vector<std::string> args{"run", example, model, "--results", results};
-    args.insert(args.end(), overrides.begin(), overrides.end());
-    auto r = sinklab::test::sinklab(args);
-    INFO(r.err);
-    CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Contains(message));
-    CHECK_FALSE(has_entries(results + "/tiny-phi3-hamexam"));
+    expect_rejected_run({"run", example, model, "--results", results}, overrides, message, results + "/tiny-phi3-hamexam");
   };
   expect_rejected({"eval.data=" + (dir / "no-hamexam")}, "eval.data");
   expect_rejected({"eval.task=mmmlu"}, "did you mean 'mmlu'");

@@ -63,7 +63,7 @@ TEST_CASE("a run killed mid-stage leaves nothing that looks valid and resumes co
   auto resumed = sinklab::test::sinklab({"run", config, "--results", results, "--cache", cache});
   INFO(resumed.err);
   REQUIRE(resumed.exit_code == 0);
-  auto prov = read_json(resumed.out.substr(0, resumed.out.find('\n')) + "/provenance.json");
+  auto prov = read_json(printed_path(resumed) + "/provenance.json");
   CHECK(prov["stages"][0]["name"] == "theorem41.sequences");
   CHECK(prov["stages"][0]["cached"] == true);   // finished before the kill: reused
   CHECK(prov["stages"][1]["cached"] == false);  // killed: recomputed

@@ -52,7 +52,7 @@ TEST_CASE("a run writes report.html: figures embedded, metrics, provenance and c
   auto config = dir.write("tiny.yaml", tiny_config());
   auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   REQUIRE(run.exit_code == 0);
-  const std::string run_dir = run.out.substr(0, run.out.find('\n'));
+  const std::string run_dir = printed_path(run);
   const std::string html = read_file(run_dir + "/report.html");
   int pngs = 0;
   for (const auto& e : fs::directory_iterator(run_dir + "/figures")) pngs += e.path().extension() == ".png";
@@ -95,7 +95,7 @@ TEST_CASE("the report's attention view shows the hooked weights for every varian
                                     {"SINKLAB_SHARED=" + *shared});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
-  const std::string run_dir = run.out.substr(0, run.out.find('\n'));
+  const std::string run_dir = printed_path(run);
   const std::string html = read_file(run_dir + "/report.html");
   CHECK_THAT(html, Contains("id=\"attention-data\"") && Contains("\"variant\":\"dense\""));
 

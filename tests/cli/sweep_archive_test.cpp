@@ -29,7 +29,7 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   auto first = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1", "--metric", "theorem41.error_mean"});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
-  const std::string out = first.out.substr(0, first.out.find('\n'));
+  const std::string out = printed_path(first);
   CHECK(fs::exists(out + "/figures/sweep_heatmap.png"));
   CHECK(fs::exists(out + "/figures/sweep_lines.png"));
   std::ifstream csv(out + "/summary.csv");
@@ -74,7 +74,7 @@ TEST_CASE("a sweep runs every grid point as a run sharing the cache; a rerun is 
   // The same sweep again: every point's stages come from the shared cache.
   auto again = sweep({"--grid", "theorem41.model.d=1,2", "--grid", "seed=0,1"});
   REQUIRE(again.exit_code == 0);
-  const std::string out2 = again.out.substr(0, again.out.find('\n'));
+  const std::string out2 = printed_path(again);
   for (int i = 0; i < 4; ++i) {
     auto prov = read_json(out2 + "/points/" + std::to_string(i) + "/provenance.json");
     CHECK(count_cached(prov) == int(prov["stages"].size()));
@@ -136,7 +136,7 @@ TEST_CASE("the Slurm backend writes a job array with one task per point, and say
                                          "--results", dir / "r2", "-q"},
                                         {"PATH=" + (dir / "empty-path")});
   REQUIRE(written.exit_code == 0);
-  const std::string out = written.out.substr(0, written.out.find('\n'));
+  const std::string out = printed_path(written);
   std::ifstream in(out + "/slurm/sweep.sbatch");
   std::stringstream script;
   script << in.rdbuf();
@@ -155,7 +155,7 @@ TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsaf
   auto config = dir.write("tiny.yaml", tiny_config());
   auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
   REQUIRE(run.exit_code == 0);
-  const std::string run_dir = run.out.substr(0, run.out.find('\n'));
+  const std::string run_dir = printed_path(run);
   for (const char* ext : {".tar.gz", ".tar.zst"}) {
     const std::string file = dir / (std::string("run") + ext);
     REQUIRE(sinklab::test::sinklab({"archive", "pack", run_dir, "-o", file, "-q"}).exit_code == 0);
@@ -170,7 +170,7 @@ TEST_CASE("archives pack, verify and unpack a run; tampered, truncated and unsaf
   CHECK_THAT(same.out, Contains("config (resolved):\n  identical") && Contains("summary.json (A -> B):\n  identical"));
   auto other = sinklab::test::sinklab({"run", config, "theorem41.model.d=2", "--results", dir / "results2", "-q"});
   REQUIRE(other.exit_code == 0);
-  REQUIRE(sinklab::test::sinklab({"archive", "pack", other.out.substr(0, other.out.find('\n')), "-o", dir / "d2.tar.gz", "-q"})
+  REQUIRE(sinklab::test::sinklab({"archive", "pack", printed_path(other), "-o", dir / "d2.tar.gz", "-q"})
               .exit_code == 0);
   auto diff = sinklab::test::sinklab({"archive", "diff", good, dir / "d2.tar.gz"});
   CHECK(diff.exit_code == 0);
@@ -253,7 +253,7 @@ TEST_CASE("a point that fails is recorded as failed; the others still run and co
   auto plan = sinklab::test::sinklab({"sweep", config, "--grid", "seed=0,1", "--backend", "slurm", "--no-submit",
                                       "--results", dir / "results", "-q"});
   REQUIRE(plan.exit_code == 0);
-  const std::string out = plan.out.substr(0, plan.out.find('\n'));
+  const std::string out = printed_path(plan);
   const std::string text = read_file(config);
   fs::remove(config);  // point 0 runs without its config: it must fail, not hang or crash
   CHECK(sinklab::test::sinklab({"sweep", "point", out, "0"}).exit_code == 2);
