@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/util/system.h"
 #include "tests/support/process.h"
 
 namespace sinklab::test {
@@ -37,6 +38,11 @@ inline bool has_entries(const std::string& dir) {
   std::error_code ec;
   return std::filesystem::exists(dir, ec) && !std::filesystem::is_empty(dir, ec);
 }
+
+// configs/examples/<file> of the checkout, and the override that points it at tiny-phi3 in
+// the shared directory (the examples' own default is ../shared relative to the working dir).
+inline std::string example_config(const std::string& file) { return std::string(source_dir()) + "/configs/examples/" + file; }
+inline std::string tiny_phi3_override(const std::string& shared) { return "model.path=" + shared + "/models/tiny-phi3"; }
 
 // The first line a command printed: the run, sweep or report path sinklab prints on success.
 inline std::string printed_path(const ProcessResult& r) { return r.out.substr(0, r.out.find('\n')); }

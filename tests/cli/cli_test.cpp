@@ -238,14 +238,13 @@ TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
 TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model inputs are rejected up front",
           "[cli][catch_tag_release]") {
   const auto shared_root = sinklab::test::shared_dir();
-  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
   if (!shared_root) {
     WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
     return;
   }
   TempDir dir;
-  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-catch-tag-release.yaml";
-  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  const std::string example = example_config("tiny-phi3-catch-tag-release.yaml");
+  const std::string model = tiny_phi3_override(*shared_root);
   auto run = sinklab::test::sinklab({"run", example, model, "--results", dir / "results", "-q", "--threads", "2"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
@@ -287,14 +286,13 @@ TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model in
 TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-side figures; bad pruning configs "
           "are rejected", "[cli][pruning]") {
   const auto shared_root = sinklab::test::shared_dir();
-  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
   if (!shared_root) {
     WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
     return;
   }
   TempDir dir;
-  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-pruning.yaml";
-  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  const std::string example = example_config("tiny-phi3-pruning.yaml");
+  const std::string model = tiny_phi3_override(*shared_root);
   // Fewer calibration windows and OATS rounds than the example, to keep the suite quick.
   auto run = sinklab::test::sinklab({"run", example, model, "calibration.samples=8", "variants.oats.prune.iterations=4",
                                      "--results", dir / "results", "-q"});
@@ -326,14 +324,13 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
 TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes Fig. 3; bad eval inputs are rejected",
           "[cli][eval]") {
   const auto shared_root = sinklab::test::shared_dir();
-  const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
   if (!shared_root || !fs::is_directory("/usr/share/hamexam/T")) {
     WARN("skipped: needs ../shared/models/tiny-phi3 and Debian's hamexam (scripts/setup.sh installs it)");
     return;
   }
   TempDir dir;
-  const std::string example = std::string(source_dir()) + "/configs/examples/tiny-phi3-hamexam.yaml";
-  const std::string model = "model.path=" + (shared / "models/tiny-phi3").string();
+  const std::string example = example_config("tiny-phi3-hamexam.yaml");
+  const std::string model = tiny_phi3_override(*shared_root);
   auto run = sinklab::test::sinklab({"run", example, model, "eval.limit=4", "eval.shots=[0, 2]", "eval.batch_size=3", "calibration.samples=4",
                                      "eval.perplexity={path: configs/prompts/sample.txt, window: 32, stride: 16}",
                                      "variants.oats.prune.iterations=2", "--results", dir / "results", "-q"});
