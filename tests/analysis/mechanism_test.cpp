@@ -2,7 +2,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cmath>
 
 #include "framework/analysis/mechanism.h"

@@ -2,7 +2,7 @@
 // and the [0, 255] normalisation.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cmath>
 
 #include "framework/analysis/pca.h"

@@ -2,7 +2,7 @@
 // hand-computed values and brute force.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cmath>
 
 #include "framework/analysis/sinks.h"

@@ -1,6 +1,6 @@
 #pragma once
 // Helpers shared by the end-to-end CLI tests.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

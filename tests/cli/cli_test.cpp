@@ -1,5 +1,5 @@
 // `sinklab` end to end: commands, outputs, caching and the bad-input exits.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "framework/util/system.h"

@@ -2,7 +2,7 @@
 // installed (scripts/setup.sh --tests installs it): the page must load without script errors,
 // show every figure, and its attention view must show the weights run.h5 holds.
 #include <ATen/ATen.h>
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 #include <fmt/format.h>
 

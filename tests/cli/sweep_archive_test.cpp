@@ -1,5 +1,5 @@
 // `sinklab sweep` (local and Slurm script) and `sinklab archive` end to end.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>

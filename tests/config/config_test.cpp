@@ -1,5 +1,5 @@
 // Typed configs: YAML maps one-to-one onto structs; every mistake names the key and the place.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 
 #include "experiments/run_config.h"
 #include "framework/config/fields.h"

@@ -1,5 +1,5 @@
 // include:, ${ENV} expansion and command-line overrides.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cstdlib>
 
 #include "experiments/run_config.h"

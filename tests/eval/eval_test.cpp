@@ -3,7 +3,7 @@
 // to naive scoring, CSV edge cases, the three question layouts, and perplexity.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 #include <nlohmann/json.hpp>
 

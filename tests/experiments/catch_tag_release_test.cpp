@@ -4,7 +4,7 @@
 // in dimension 135, and the PCA colouring is the projection it claims to be.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/catch_tag_release/stages.h"

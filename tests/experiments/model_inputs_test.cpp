@@ -1,6 +1,6 @@
 // The shared model sections: checkpoint resolution and its messages, variant order, and
 // tokenized prompts whose pieces and offsets describe the decoded text exactly.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/models/model_inputs.h"

@@ -2,7 +2,7 @@
 // and the low-rank ablation (W' = (W - u v) on S's pattern in the chosen layer only).
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/experiment.h"

@@ -3,7 +3,7 @@
 // and is the outlier dimension; layer 2 retrieves uniformly over the tagged tokens.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/experiment.h"

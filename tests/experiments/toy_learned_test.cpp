@@ -2,7 +2,7 @@
 // runs of configs/paper/toy_learned.yaml (5 seeds per model; numbers in the issue note).
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/toy_learned/experiment.h"

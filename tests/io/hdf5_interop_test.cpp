@@ -2,7 +2,7 @@
 // where the tool is not installed; scripts/test.sh installs both.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cstdlib>
 
 #include "framework/io/hdf5_store.h"

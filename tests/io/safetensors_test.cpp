@@ -1,7 +1,7 @@
 // safetensors: round trips, and every malformed file a clear InputError naming file and tensor.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <fstream>
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // The Section 4 model against a forward pass computed by hand with scalar arithmetic.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cmath>
 
 #include "framework/model/averaging_theory.h"

@@ -2,7 +2,7 @@
 // exactly as transformers writes them): masking, padding, KV cache and fused-weight invariants.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
 #include <set>
 

@@ -2,7 +2,7 @@
 // probabilities and hidden states transformers computed (../shared/golden/tiny-phi3).
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
 
 #include "framework/io/atomic_file.h"

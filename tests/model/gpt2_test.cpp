@@ -1,7 +1,7 @@
 // GPT-2 on tiny checkpoints the test writes (Conv1D layout, names as transformers writes them).
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
 
 #include "framework/io/atomic_file.h"

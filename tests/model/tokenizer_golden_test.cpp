@@ -1,6 +1,6 @@
 // Tokenizers against HuggingFace tokenizers: 330 strings each (prose, code, whitespace runs,
 // unicode, emoji, control characters) for Llama 3, GPT-2 and tiny-phi3.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 #include <ATen/ATen.h>
 #include <zlib.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 
 #include "framework/model/tokenizer/tokenizer.h"

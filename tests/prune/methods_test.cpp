@@ -2,7 +2,7 @@
 // update, reconstruction error orderings, OATS's budget and monotone objective, N:M counts.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 
 #include "framework/prune/masks.h"
 #include "framework/prune/methods.h"

@@ -1,7 +1,7 @@
 // The stage runner: cache hits and misses, invalidation, --force, corrupt entries, failures.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <filesystem>
 #include <fstream>
 #include <functional>

@@ -1,7 +1,7 @@
 // Catch2's main. Logging is quiet during tests (set SINKLAB_TEST_VERBOSE=1 to see it), so a
 // failure's report is not buried in stage logs.
 #define CATCH_CONFIG_RUNNER
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cstdlib>
 
 #include "framework/util/log.h"

@@ -1,5 +1,5 @@
 // Sweep axes and their combinations.
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 
 #include "framework/sweep/sweep_grid.h"
 #include "framework/util/error.h"

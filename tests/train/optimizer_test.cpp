@@ -1,7 +1,7 @@
 // Adam/AdamW, the schedule and clipping, against values worked out by hand.
 #include <ATen/ATen.h>
 
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 #include <cmath>
 
 #include "framework/train/optimizer.h"

@@ -1,4 +1,4 @@
-#include <catch2/catch.hpp>
+#include "tests/support/catch.h"
 
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
