@@ -19,6 +19,11 @@ cleanup() {
   scontrol shutdown >/dev/null 2>&1
   for f in "$work"/slurmctld.pid "$work"/slurmd.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
   sleep 0.5
+  # A job step (e.g. of the cancelled array) still around when slurmd went away waits for it
+  # forever and ignores SIGTERM: end ours (their working directory is this test's).
+  for p in $(pgrep -f '^slurmstepd' 2>/dev/null); do
+    [[ "$(readlink "/proc/$p/cwd" 2>/dev/null)" == "$work"* ]] && kill -9 "$p" 2>/dev/null
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
