@@ -1,7 +1,7 @@
 #pragma once
-// Hook sites with TransformerLens names (DESIGN.md, "Hook sites"), and the activation cache a
-// forward pass fills. A forward pass asks `wants(name)` before computing anything only a hook
-// needs (attention probabilities, per-head results), so unrequested sites cost nothing.
+// The activation cache a forward pass fills, keyed by full hook names (hook_sites.h). A forward
+// pass asks `wants(name)` before computing anything only a hook needs (attention probabilities,
+// per-head results), so unrequested sites cost nothing.
 #include <ATen/core/Tensor.h>
 
 #include <functional>
@@ -10,13 +10,9 @@
 #include <vector>
 #include <string>
 
-namespace sinklab {
+#include "framework/hooks/hook_sites.h"
 
-// "blocks.3.attn.hook_pattern" from (3, "pattern") or (3, "attn.hook_pattern"); per-block short
-// forms as in TransformerLens: resid_pre, q, k, v, attn_scores, pattern, z, result, attn_out,
-// resid_mid, normalized (ln2), mlp_out, resid_post; plus ln1_normalized (the attention input) and post
-// (mlp.hook_post, the input of the down projection), the inputs pruning calibrates on.
-std::string hook_name(int layer, const std::string& site);
+namespace sinklab {
 
 class HookPoints {
  public:
@@ -27,12 +23,12 @@ class HookPoints {
   // reduction over every layer (sink scores, activation statistics) never holds all of them.
   using Consumer = std::function<void(const std::string& name, const at::Tensor& value)>;
   static HookPoints streaming(std::set<std::string> names, Consumer consumer);
-  // Keep only these heads of a per-head site (pattern, attn_scores, q, k, v, z, result).
+  // Keep only these heads of a site with a head axis (pattern, attn_scores, q, k, v, z, result, ...).
   void select_heads(const std::string& name, std::vector<std::int64_t> heads);
   bool wants(const std::string& name) const { return all_ || names_.count(name) > 0; }
-  // Keeps a detached copy of `value` when `name` is wanted; `head_dim` is the dimension that
-  // indexes heads (-1 for sites without one), for head selection.
-  void record(const std::string& name, const at::Tensor& value, std::int64_t head_dim = -1);
+  // Keeps a detached copy of `value` [batch, <the site's shape>] when `name` is wanted; the
+  // site table says which axis indexes heads, for head selection.
+  void record(const std::string& name, const at::Tensor& value);
   const std::map<std::string, at::Tensor>& cache() const { return cache_; }
   at::Tensor at(const std::string& name) const;  // InputError when it was not recorded
 

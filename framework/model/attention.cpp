@@ -51,11 +51,11 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                         : scores.scalar_type() == at::kDouble ? -std::numeric_limits<double>::max()
                                                               : -double(std::numeric_limits<float>::max());
   scores = scores.masked_fill(blocked, lowest);
-  hooks.record(hook_name(layer, "attn_scores"), scores, 1);
+  hooks.record(hook_name(layer, "attn_scores"), scores);
   auto pattern = at::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
-  hooks.record(hook_name(layer, "pattern"), pattern, 1);
+  hooks.record(hook_name(layer, "pattern"), pattern);
   auto z = at::matmul(pattern, v);
-  hooks.record(hook_name(layer, "z"), z.transpose(1, 2), 2);
+  hooks.record(hook_name(layer, "z"), z.transpose(1, 2));
   return z;
 }
 

@@ -139,9 +139,9 @@ at::Tensor DecoderLM::block(std::int64_t l, at::Tensor h, const AttentionMasking
   auto q = apply_rope(proj(L.q, L.q_bias, H), rope.cos, rope.sin, rd);
   auto k = apply_rope(proj(L.k, L.k_bias, KV), rope.cos, rope.sin, rd);
   auto v = proj(L.v, L.v_bias, KV);
-  hooks.record(name("q"), q.transpose(1, 2), 2);
-  hooks.record(name("k"), k.transpose(1, 2), 2);
-  hooks.record(name("v"), v.transpose(1, 2), 2);
+  hooks.record(name("q"), q.transpose(1, 2));
+  hooks.record(name("k"), k.transpose(1, 2));
+  hooks.record(name("v"), v.transpose(1, 2));
   if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
   if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
     k = k.repeat_interleave(H / KV, 1);
@@ -151,7 +151,7 @@ at::Tensor DecoderLM::block(std::int64_t l, at::Tensor h, const AttentionMasking
   if (hooks.wants(name("result"))) {
     // Each head's contribution through its slice of W_O: [B, T, H, D].
     auto wo = L.o.view({s.hidden_size, H, hd});
-    hooks.record(name("result"), at::einsum("bhtd,mhd->bthm", {z, wo}), 2);
+    hooks.record(name("result"), at::einsum("bhtd,mhd->bthm", {z, wo}));
   }
   auto attn_out = at::matmul(z.transpose(1, 2).reshape({B, T, H * hd}), L.o.t());
   hooks.record(name("attn_out"), attn_out);

@@ -106,13 +106,13 @@ at::Tensor Gpt2LM::block(std::int64_t l, at::Tensor h, const AttentionMasking& m
   hooks.record(name("ln1_normalized"), x);
   auto qkv = at::addmm(b.attn_b, x.reshape({B * T, D}), b.attn_w).view({B, T, 3, H, hd});
   auto q = qkv.select(2, 0).transpose(1, 2), k = qkv.select(2, 1).transpose(1, 2), v = qkv.select(2, 2).transpose(1, 2);
-  hooks.record(name("q"), q.transpose(1, 2), 2);
-  hooks.record(name("k"), k.transpose(1, 2), 2);
-  hooks.record(name("v"), v.transpose(1, 2), 2);
+  hooks.record(name("q"), q.transpose(1, 2));
+  hooks.record(name("k"), k.transpose(1, 2));
+  hooks.record(name("v"), v.transpose(1, 2));
   if (cache) std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
   auto z = attend(q, k, v, masking.blocked, hooks, int(l));  // [B, H, T, hd]
   if (hooks.wants(name("result")))
-    hooks.record(name("result"), at::einsum("bhtd,hdm->bthm", {z, b.proj_w.view({H, hd, D})}), 2);
+    hooks.record(name("result"), at::einsum("bhtd,hdm->bthm", {z, b.proj_w.view({H, hd, D})}));
   auto attn_out = at::addmm(b.proj_b, z.transpose(1, 2).reshape({B * T, D}), b.proj_w).view({B, T, D});
   hooks.record(name("attn_out"), attn_out);
   h = h + attn_out;
