@@ -17,6 +17,15 @@ std::string averaging_token_labels(int length, int sep_position) {
   return labels;
 }
 
+std::vector<std::string> averaging_token_texts(const at::Tensor& x, int sep_position) {
+  auto values = x.to(at::kDouble).contiguous();
+  const double* v = values.data_ptr<double>();
+  std::vector<std::string> out;
+  for (int i = 1; i <= int(values.numel()); ++i)
+    out.push_back((i > 1 ? " " : "") + (i == sep_position ? std::string("[SEP]") : fmt::format("x{}={:.2f}", i, v[i - 1])));
+  return out;
+}
+
 AveragingBatch sample_averaging_batch(const AveragingTask& task, std::int64_t count, at::Generator& gen) {
   auto f64 = at::TensorOptions().dtype(at::kDouble);
   auto length = at::randint(task.min_length, task.max_length + 1, {count}, gen, f64.dtype(at::kLong));

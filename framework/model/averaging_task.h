@@ -49,5 +49,8 @@ AveragingBatch sample_averaging_batch(const AveragingTask& task, std::int64_t co
 at::Tensor draw_numbers(const NumberDistribution& dist, at::IntArrayRef size, at::Generator& gen);
 // "x1,x2,...,[SEP],..." for figure axes; `sep_position` is 1-based.
 std::string averaging_token_labels(int length, int sep_position);
+// The text of each position of one sequence x [T] for token displays: "x1=0.53", " x2=-1.20",
+// " [SEP]", ... (spaced as a model's tokens carry their own spaces).
+std::vector<std::string> averaging_token_texts(const at::Tensor& x, int sep_position);
 
 }  // namespace sinklab

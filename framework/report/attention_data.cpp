@@ -3,13 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <regex>
 
-#include <fmt/format.h>
-
-#include "framework/io/hdf5_store.h"
-#include "framework/util/strings.h"
-#include "framework/util/tensors.h"
 
 namespace sinklab::report {
 
@@ -18,8 +12,8 @@ namespace {
 constexpr int kScale = 10000;  // weights to 1e-4
 
 // One [heads, T, T] (or [T, T]) causal map per head into data["maps"], cropped to n tokens.
-void add_maps(nlohmann::json& data, const std::string& variant, const std::string& prompt, int layer, at::Tensor weights,
-              std::vector<int64_t> heads, int max_tokens) {
+void add_maps(nlohmann::json& data, const std::string& variant, const std::string& prompt, std::int64_t layer,
+              at::Tensor weights, std::vector<int64_t> heads, int max_tokens) {
   if (weights.dim() == 2) weights = weights.unsqueeze(0);
   weights = weights.to(at::kFloat).contiguous();
   const int64_t full = weights.size(1), n = std::min<int64_t>(full, max_tokens);
@@ -44,6 +38,11 @@ void add_maps(nlohmann::json& data, const std::string& variant, const std::strin
   }
 }
 
+std::string string_attr(const Attrs& attrs, const std::string& name) {
+  auto it = attrs.find(name);
+  return it == attrs.end() ? "" : attr_to_string(it->second);
+}
+
 std::vector<int64_t> heads_attr(const Attrs& attrs) {
   auto it = attrs.find("heads");
   if (it == attrs.end()) return {};
@@ -52,53 +51,31 @@ std::vector<int64_t> heads_attr(const Attrs& attrs) {
   return {};
 }
 
-// The toys' example sequence: labels from x's `token_labels` ("x1,...,[SEP],...") with the numbers.
-std::vector<std::string> toy_tokens(const Hdf5File& file, const std::string& x_path) {
-  auto label = file.attr(x_path, "token_labels");
-  if (!label) return {};
-  const auto names = split(attr_to_string(*label), ',');
-  const auto x = to_doubles(file.read(x_path));
-  std::vector<std::string> tokens;
-  for (std::size_t i = 0; i < names.size(); ++i)
-    tokens.push_back((i ? " " : "") +  // spaced, as a model's tokens carry their own spaces
-                     (names[i].front() == '[' || i >= x.size() ? names[i] : fmt::format("{}={:.2f}", names[i], x[i])));
-  return tokens;
-}
-
 }  // namespace
+
+Attrs attention_map_attributes(const std::string& variant, const std::string& prompt, std::int64_t layer,
+                               const std::string& tokens_dataset) {
+  return {{"view", std::string("attention")}, {"variant", variant}, {"prompt", prompt}, {"layer", layer},
+          {"tokens", tokens_dataset}};
+}
 
 nlohmann::json attention_view_data(const std::string& run_h5, int max_tokens) {
   nlohmann::json data{{"prompts", nlohmann::json::object()}, {"maps", nlohmann::json::array()}};
   Hdf5File file(run_h5, Hdf5File::Mode::read);
-  // Model runs: /hook.<variant>/prompts/<prompt>/blocks.<L>.attn.hook_pattern [head, q, k] + tokens.
-  static const std::regex hooked(R"(^/hook\.([^/]+)/prompts/([^/]+)/blocks\.(\d+)\.attn\.hook_pattern$)");
-  // Toys: /<stage>/example/attention_layer<L> [head, q, k] (trained toys) or /theorem41.example/A<L>
-  // [q, k], with the numbers in x beside them.
-  static const std::regex toy(R"(^/([^/]+?)(\.measure)?(/example)?/(attention_layer|A)(\d+)$)");
   for (const auto& info : file.datasets()) {
-    std::smatch m;
-    const std::string group = info.path.substr(0, info.path.rfind('/'));
-    if (std::regex_match(info.path, m, hooked) && info.shape.size() == 3 && file.has(group + "/tokens")) {
-      const std::string prompt = m[2];
-      if (!data["prompts"].contains(prompt)) {
-        auto tokens = file.read_strings(group + "/tokens");
-        tokens.resize(std::min<std::size_t>(tokens.size(), std::size_t(max_tokens)));
-        data["prompts"][prompt] = {{"tokens", tokens}};
-      }
-      add_maps(data, m[1], prompt, std::stoi(m[3]), file.read(info.path), heads_attr(info.attrs), max_tokens);
-    } else if (std::regex_match(info.path, m, toy) && (info.shape.size() == 2 || info.shape.size() == 3) &&
-               info.shape.back() == info.shape[info.shape.size() - 2] && file.has(group + "/x")) {
-      auto tokens = toy_tokens(file, group + "/x");
-      if (int64_t(tokens.size()) != info.shape.back()) continue;
-      std::string variant = m[1];
-      if (variant.size() > 8 && variant.compare(variant.size() - 8, 8, ".example") == 0) variant.resize(variant.size() - 8);
-      const std::string prompt = variant + " example";  // each toy draws its own sequence
+    if (string_attr(info.attrs, "view") != "attention") continue;
+    const auto dims = info.shape.size();
+    const std::string tokens_path = info.path.substr(0, info.path.rfind('/') + 1) + string_attr(info.attrs, "tokens");
+    if ((dims != 2 && dims != 3) || info.shape[dims - 1] != info.shape[dims - 2] || !file.has(tokens_path)) continue;
+    auto tokens = file.read_strings(tokens_path);
+    if (int64_t(tokens.size()) != info.shape.back()) continue;
+    const std::string prompt = string_attr(info.attrs, "prompt");
+    if (!data["prompts"].contains(prompt)) {
       tokens.resize(std::min<std::size_t>(tokens.size(), std::size_t(max_tokens)));
       data["prompts"][prompt] = {{"tokens", tokens}};
-      // attention_layer<L> is 0-based; Theorem 4.1's A<L> counts layers from 1 as the paper does.
-      const int layer = std::stoi(m[5]) - (m[4] == "A" ? 1 : 0);
-      add_maps(data, variant, prompt, layer, file.read(info.path), heads_attr(info.attrs), max_tokens);
     }
+    const auto layer = std::get<std::int64_t>(info.attrs.at("layer"));
+    add_maps(data, string_attr(info.attrs, "variant"), prompt, layer, file.read(info.path), heads_attr(info.attrs), max_tokens);
   }
   return data;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Provenance: everything needed to tell how a run's numbers were made (DESIGN.md lists the
+// Provenance: everything needed to tell how a run's numbers were made (build_provenance lists the
 // fields). Written as provenance.json and as attributes of run.h5's root group.
 #include <nlohmann/json.hpp>
 

@@ -117,6 +117,7 @@ std::vector<StageRecord> Runner::run() {
     StageRecord rec;
     rec.name = stage->name();
     rec.version = stage->version();
+    rec.report = stage->is_report();
     std::vector<std::string> upstream_keys;
     std::map<std::string, std::string> upstream_entries;
     bool force = all_forced || std::find(options_.force.begin(), options_.force.end(), rec.name) != options_.force.end();

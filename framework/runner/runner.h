@@ -20,6 +20,7 @@ struct StageRecord {
   std::string entry;       // cache file holding its output
   std::string artifacts;   // directory of its extra files ("" when it wrote none)
   bool cached = false;     // true when reused, false when computed in this run
+  bool report = false;     // a report stage (Stage::is_report)
   double seconds = 0.0;    // time spent in this run (lookup or computation)
   double compute_seconds = 0.0;  // time the computation took when it ran
   std::vector<std::pair<std::string, std::string>> input_files;  // (path, sha256)

@@ -1,7 +1,7 @@
 #pragma once
 // A stage: one cached step of an experiment. It declares what it depends on - its name and
 // version, the config subtree it reads, its upstream stages and input files - and those alone
-// make its cache key (DESIGN.md, "Stages"). Changing anything else never invalidates it.
+// make its cache key (framework/runner/README.md). Changing anything else never invalidates it.
 #include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
@@ -50,6 +50,9 @@ class Stage {
   virtual nlohmann::ordered_json reads() const = 0;
   virtual std::vector<std::string> upstream() const { return {}; }
   virtual std::vector<std::string> input_files() const { return {}; }
+  // A report's artifacts are figures (published under figures/, its output holds the summary);
+  // every other stage's artifacts are published under artifacts/<stage>/.
+  virtual bool is_report() const { return false; }
   virtual void run(StageContext& context) const = 0;
 };
 

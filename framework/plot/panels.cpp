@@ -1,16 +1,40 @@
-#include "experiments/catch_tag_release/figures.h"
+#include "framework/plot/panels.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
 
 #include "framework/util/tensors.h"
+#include "framework/util/utf8.h"
 
-namespace sinklab::catch_tag_release {
+namespace sinklab::plot {
 
-plot::Heatmap sink_panel(const at::Tensor& values, const std::vector<std::int64_t>& layers, const std::string& title) {
+std::string token_label(const std::string& piece, std::size_t max_chars) {
+  std::string out;
+  for (char c : piece) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  if (out.empty()) return "\u2205";
+  auto chars = utf8::characters(utf8::lossy(out));
+  if (chars.size() <= max_chars) return out;
+  chars.resize(max_chars - 1);
+  std::string cut;
+  for (const auto& c : chars) cut += c;
+  return cut + "\u2026";
+}
+
+std::vector<std::string> token_labels(const std::vector<std::string>& pieces, std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < n && i < pieces.size(); ++i) out.push_back(token_label(pieces[i]));
+  return out;
+}
+
+Heatmap sink_panel(const at::Tensor& values, const std::vector<std::int64_t>& layers, const std::string& title) {
   const std::int64_t L = values.size(0), H = values.size(1);
-  plot::Heatmap h;
+  Heatmap h;
   h.title = title;
   h.x_label = "head (0-based)";
   h.y_label = "layer (0-based)";
@@ -26,7 +50,7 @@ plot::Heatmap sink_panel(const at::Tensor& values, const std::vector<std::int64_
   return h;
 }
 
-std::vector<plot::Heatmap> sink_panels(const at::Tensor& sink_scores, const std::vector<std::int64_t>& layers,
+std::vector<Heatmap> sink_panels(const at::Tensor& sink_scores, const std::vector<std::int64_t>& layers,
                                        const std::string& title_prefix) {
   auto alpha = sink_scores.to(at::kDouble);
   auto later = alpha.narrow(2, 1, alpha.size(2) - 1).nan_to_num(-1.0);
@@ -34,9 +58,9 @@ std::vector<plot::Heatmap> sink_panels(const at::Tensor& sink_scores, const std:
           sink_panel(std::get<0>(later.max(2)).clamp_min(0), layers, title_prefix + "strongest later sink, max_k>0 alpha_k")};
 }
 
-plot::TokenStrip pca_strip(const std::vector<std::string>& tokens, const at::Tensor& rgb_in, bool mute_first,
+TokenStrip pca_strip(const std::vector<std::string>& tokens, const at::Tensor& rgb_in, bool mute_first,
                            const std::string& title) {
-  plot::TokenStrip s;
+  TokenStrip s;
   s.title = title;
   s.tokens = tokens;
   auto rgb = rgb_in.to(at::kByte).contiguous();
@@ -49,4 +73,4 @@ plot::TokenStrip pca_strip(const std::vector<std::string>& tokens, const at::Ten
   return s;
 }
 
-}  // namespace sinklab::catch_tag_release
+}  // namespace sinklab::plot
