@@ -21,7 +21,7 @@ void RunConfig::validate_model_sections(const Decoder& d) const {
   const bool prunes = std::any_of(variants.begin(), variants.end(), [](const auto& v) { return v.second.prune.has_value(); });
   if (analyses && prompts.empty())
     d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
-  check_unique_ids(prompts, d, "prompts");
+  checkpoint::check_unique_ids(prompts, d, "prompts");
   if (!analyses && !prunes && !eval)
     d.fail("model", "the model has nothing to do: add probes, pca, metrics, eval or a pruned variant");
   std::vector<std::string> ids;

@@ -1,16 +1,17 @@
 #pragma once
-// The top-level config of `sinklab run`: shared settings plus one optional section per
-// experiment kind. Each section present adds that experiment's stages to the run.
+// The top-level config of `sinklab run`: shared settings plus the sections of every experiment
+// kind (each folder owns its sections' structs; this file only gathers them). Which sections
+// add which experiments is experiments.cpp's table.
 #include <optional>
 #include <string>
 
 #include "experiments/catch_tag_release/config.h"
+#include "experiments/checkpoint/inputs.h"
 #include "experiments/evaluation/config.h"
-#include "experiments/models/model_inputs.h"
-#include "framework/prune/calibration.h"
 #include "experiments/theorem41/config.h"
 #include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
+#include "framework/prune/calibration.h"
 
 namespace sinklab {
 
@@ -31,10 +32,10 @@ struct RunConfig {
   int threads = 0;
   std::optional<theorem41::Config> theorem41;
   std::optional<toy_learned::Config> toy_learned;
-  // Experiments on a HuggingFace model (DESIGN.md, "Config sketch").
-  std::optional<ModelSection> model;
-  std::vector<PromptSpec> prompts;
-  std::map<std::string, VariantSpec> variants;
+  // The experiment on a HuggingFace checkpoint (experiments/checkpoint) and its parts.
+  std::optional<checkpoint::ModelSection> model;
+  std::vector<checkpoint::PromptSpec> prompts;
+  std::map<std::string, checkpoint::VariantSpec> variants;
   std::optional<CalibrationConfig> calibration;
   std::vector<catch_tag_release::Probe> probes;
   std::vector<catch_tag_release::PcaSpec> pca;

@@ -2,11 +2,11 @@
 // Config of "catch, tag, release" on a real model (paper Section 2, Figs. 2 and 7-11): which
 // hook sites to keep (`probes:`), which PCA colourings to draw (`pca:`), the sink / outlier /
 // low-rank measurements (`metrics:`) and figure options (`figures:`). The model, prompts and
-// variants come from the shared sections in experiments/models/model_inputs.h.
+// variants come from the checkpoint experiment (experiments/checkpoint/inputs.h).
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "experiments/models/model_inputs.h"
 #include "framework/config/fields.h"
 
 namespace sinklab::catch_tag_release {
@@ -19,8 +19,9 @@ struct Probe {
   bool plot = true;
   template <class V>
   void fields(V& v) {
-    v("site", site, "TransformerLens hook site: pattern, attn_scores, q, k, v, z, result, resid_pre, attn_out, "
-      "resid_mid, normalized, mlp_out, resid_post (short or full form)", Check::required_non_empty());
+    v("site", site, "TransformerLens hook site (framework/hooks/hook_sites.cpp; `sinklab hooks` lists them): "
+      "pattern, attn_scores, q, k, rot_q, rot_k, v, z, result, resid_pre, attn_out, resid_mid, normalized, pre, post, "
+      "mlp_out, resid_post, ...; short or full form", Check::required_non_empty());
     v("layers", layers, "0-based layers (empty = all)", Check::at_least(0));
     v("heads", heads, "0-based heads of a per-head site (empty = all)", Check::at_least(0));
     v("prompts", prompts, "prompt ids (empty = all)");
@@ -45,7 +46,7 @@ struct PcaSpec {
     v("site", site, "hook site whose token vectors are coloured (e.g. result = one head's output, normalized = "
       "the FFN input)", Check::required_non_empty());
     v("layer", layer, "0-based layer", Check::at_least(0));
-    v("head", head, "0-based head, for per-head sites (q, k, v, z, result); -1 otherwise", Check::at_least(-1));
+    v("head", head, "0-based head, for sites with a head axis (q, k, v, z, result, ...); -1 otherwise", Check::at_least(-1));
     v("prompt", prompt, "prompt id to colour (default: the first prompt)");
     v("fit_prompt", fit_prompt, "prompt id to fit the components on (default: the coloured prompt)");
     v("components", components, "principal components: 3 (RGB) or 2 (RG)", Check::between(2, 3));
@@ -95,8 +96,12 @@ struct FigureSpec {
   }
 };
 
-// Sites whose tensors carry a head dimension, and those that are attention maps.
-bool is_per_head_site(const std::string& site);
-bool is_attention_map_site(const std::string& site);
+// The part's whole config, gathered from the run config's sections.
+struct Config {
+  std::vector<Probe> probes;
+  std::vector<PcaSpec> pca;
+  std::optional<MetricsSpec> metrics;
+  FigureSpec figures;
+};
 
 }  // namespace sinklab::catch_tag_release

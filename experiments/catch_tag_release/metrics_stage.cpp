@@ -4,12 +4,18 @@
 #include <ATen/ATen.h>
 
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/checkpoint/prompt_tokens.h"
+#include "experiments/checkpoint/stage_names.h"
 #include "framework/analysis/sinks.h"
+#include "framework/hooks/hook_sites.h"
 #include "framework/util/error.h"
 #include "framework/util/progress.h"
 
 namespace sinklab::catch_tag_release {
 namespace {
+
+using checkpoint::PromptSpec;
+using checkpoint::ResolvedModel;
 
 const auto f32 = at::TensorOptions().dtype(at::kFloat);
 
@@ -17,28 +23,29 @@ Attrs meaning(const std::string& s) { return {{"meaning", s}}; }
 
 class MetricsStage : public Stage {
  public:
-  MetricsStage(RunConfig config, ResolvedModel model) : config_(std::move(config)), model_(std::move(model)) {}
-  std::string name() const override { return metrics_stage_name(model_.variant); }
+  MetricsStage(MetricsSpec metrics, std::vector<PromptSpec> prompts, ResolvedModel model,
+               std::shared_ptr<checkpoint::ModelPool> pool)
+      : metrics_(std::move(metrics)), prompts_(std::move(prompts)), model_(std::move(model)), pool_(std::move(pool)) {}
+  std::string name() const override { return checkpoint::stage_names::metrics(model_.variant); }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
-    return {{"model", model_reads(model_)}, {"prompts", prompt_reads(selected_prompts())},
-            {"metrics", encode_value(*config_.metrics)}};
+    return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(selected_prompts())},
+            {"metrics", encode_value(metrics_)}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   std::vector<PromptSpec> selected_prompts() const {
     std::vector<PromptSpec> out;
-    for (const auto& p : config_.prompts)
-      if (config_.metrics->prompts.empty() ||
-          std::find(config_.metrics->prompts.begin(), config_.metrics->prompts.end(), p.id) != config_.metrics->prompts.end())
+    for (const auto& p : prompts_)
+      if (metrics_.prompts.empty() || std::find(metrics_.prompts.begin(), metrics_.prompts.end(), p.id) != metrics_.prompts.end())
         out.push_back(p);
     return out;
   }
 
   void run(StageContext& ctx) const override {
-    const MetricsSpec& ms = *config_.metrics;
-    LoadedModel lm = load_model(model_, ctx);
+    const MetricsSpec& ms = metrics_;
+    auto lm = pool_->get(model_, ctx);
     const ModelSpec& spec = lm.model->spec();
     std::vector<std::int64_t> layers = ms.layers;
     if (layers.empty())
@@ -64,7 +71,7 @@ class MetricsStage : public Stage {
     auto prompts = selected_prompts();
     Progress progress(name(), std::int64_t(prompts.size()) + (ms.weights ? L : 0));
     for (const auto& prompt : prompts) {
-      TokenizedPrompt tp = tokenize_prompt(lm.tokenizer, prompt_text(prompt), prompt.max_tokens);
+      auto tp = checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(prompt), prompt.max_tokens);
       const std::int64_t T = std::int64_t(tp.ids.size());
       auto sinks = at::full({L, spec.num_heads, T}, NAN, f32);
       auto outlier = at::zeros({L, spec.hidden_size}, f32);
@@ -93,7 +100,7 @@ class MetricsStage : public Stage {
       });
       lm.model->forward(at::tensor(tp.ids, f32.dtype(at::kLong)).unsqueeze(0), hooks);
       const std::string g = "prompts/" + prompt.id;
-      write_prompt_tokens(out, g, tp);
+      checkpoint::write_prompt_tokens(out, g, tp);
       out.write(g + "/sink_scores", sinks,
                 {{"meaning", std::string("alpha_k = mean over queries t >= k of A[t, k]; NaN where fewer than "
                                          "min_queries queries, [layer, head, key]")},
@@ -133,14 +140,17 @@ class MetricsStage : public Stage {
   }
 
  private:
-  RunConfig config_;
+  MetricsSpec metrics_;
+  std::vector<PromptSpec> prompts_;
   ResolvedModel model_;
+  std::shared_ptr<checkpoint::ModelPool> pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_metrics_stage(const RunConfig& config, const ResolvedModel& model) {
-  return std::make_unique<MetricsStage>(config, model);
+std::unique_ptr<Stage> make_metrics_stage(const MetricsSpec& metrics, const checkpoint::Inputs& inputs,
+                                          const ResolvedModel& model) {
+  return std::make_unique<MetricsStage>(metrics, inputs.prompts, model, inputs.pool);
 }
 
 }  // namespace sinklab::catch_tag_release

@@ -4,12 +4,16 @@
 #include <algorithm>
 
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/checkpoint/stage_names.h"
 #include "framework/analysis/pca.h"
-#include "framework/hooks/hook_points.h"
+#include "framework/hooks/hook_sites.h"
 #include "framework/util/error.h"
 
 namespace sinklab::catch_tag_release {
 namespace {
+
+using checkpoint::ResolvedModel;
+namespace stage_names = checkpoint::stage_names;
 
 // The token vectors [T, d] of one site of one prompt, from a hook stage's output.
 at::Tensor token_vectors(const Hdf5File& hooks, const PcaSpec& p, const std::string& prompt) {
@@ -28,23 +32,23 @@ at::Tensor fit_rows(const at::Tensor& x, bool exclude_first) {
 
 class PcaStage : public Stage {
  public:
-  PcaStage(RunConfig config, std::vector<ResolvedModel> models) : config_(std::move(config)), models_(std::move(models)) {}
-  std::string name() const override { return kPcaStage; }
+  PcaStage(std::vector<PcaSpec> pca, std::vector<ResolvedModel> models) : pca_(std::move(pca)), models_(std::move(models)) {}
+  std::string name() const override { return stage_names::pca; }
   int version() const override { return 1; }
-  nlohmann::ordered_json reads() const override { return {{"pca", encode_value(config_.pca)}}; }
+  nlohmann::ordered_json reads() const override { return {{"pca", encode_value(pca_)}}; }
   std::vector<std::string> upstream() const override {
     std::vector<std::string> out;
-    for (const auto& m : models_) out.push_back(hook_stage_name(m.variant));
+    for (const auto& m : models_) out.push_back(stage_names::hook(m.variant));
     return out;
   }
 
   void run(StageContext& ctx) const override {
     auto& out = ctx.output();
-    for (const auto& p : config_.pca) {
+    for (const auto& p : pca_) {
       const std::string group = p.display_name();
       std::vector<at::Tensor> fit_data, shown;
       for (const auto& m : models_) {
-        const Hdf5File& hooks = ctx.input(hook_stage_name(m.variant));
+        const Hdf5File& hooks = ctx.input(stage_names::hook(m.variant));
         fit_data.push_back(fit_rows(token_vectors(hooks, p, p.fit_prompt), p.exclude_first));
         shown.push_back(token_vectors(hooks, p, p.prompt));
       }
@@ -81,14 +85,14 @@ class PcaStage : public Stage {
   }
 
  private:
-  RunConfig config_;
+  std::vector<PcaSpec> pca_;
   std::vector<ResolvedModel> models_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_pca_stage(const RunConfig& config, const std::vector<ResolvedModel>& models) {
-  return std::make_unique<PcaStage>(config, models);
+std::unique_ptr<Stage> make_pca_stage(const std::vector<PcaSpec>& pca, const std::vector<ResolvedModel>& models) {
+  return std::make_unique<PcaStage>(pca, models);
 }
 
 }  // namespace sinklab::catch_tag_release

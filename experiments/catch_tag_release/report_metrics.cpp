@@ -5,23 +5,25 @@
 #include <algorithm>
 #include <cmath>
 
-#include "experiments/catch_tag_release/experiment.h"
-#include "experiments/catch_tag_release/figures.h"
-#include "experiments/catch_tag_release/stages.h"
+#include "experiments/catch_tag_release/part.h"
+#include "experiments/checkpoint/stage_names.h"
 #include "framework/plot/figures.h"
+#include "framework/plot/panels.h"
 #include "framework/util/tensors.h"
 
 namespace sinklab::catch_tag_release {
 
 using json = nlohmann::ordered_json;
+namespace stage_names = checkpoint::stage_names;
 
-void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::string& dir, json& js) const {
+void CatchTagReleasePart::report_metrics(const RunView& run, const checkpoint::Inputs& inputs, const std::string& dir,
+                                         json& js) const {
   const MetricsSpec& ms = *config_.metrics;
   const double eps = ms.sink_epsilon;
   json& mj = js["metrics"];
   mj["sink_epsilon"] = eps;
-  for (const auto& m : models_) {
-    const std::string base = "/" + metrics_stage_name(m.variant);
+  for (const auto& m : inputs.models) {
+    const std::string base = "/" + stage_names::metrics(m.variant);
     auto layers = to_int64s(run.read(base + "/layers"));
     json& vj = mj[m.variant];
     double first_sum = 0, later_sum = 0;
@@ -47,7 +49,7 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
       for (std::size_t i = 0; i < best_alpha.size(); ++i)
         if (best_alpha[i] > eps) {
           std::int64_t pos = std::int64_t(best_pos[i]) + 1;
-          later.push_back({best_alpha[i], prompt, token_label(tokens.at(std::size_t(pos)), 24),
+          later.push_back({best_alpha[i], prompt, plot::token_label(tokens.at(std::size_t(pos)), 24),
                            layers[i / std::size_t(H)], std::int64_t(i % std::size_t(H)), pos});
         }
       // Activations.
@@ -57,7 +59,7 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
       std::size_t li = std::max_element(abs_max.begin(), abs_max.end()) - abs_max.begin();
       auto row = to_doubles(top[std::int64_t(li)]);
       pj["largest_activation"] = {{"layer", layers[li]}, {"position", std::int64_t(row[0])},
-                                  {"token", token_label(tokens.at(std::size_t(row[0])), 24)},
+                                  {"token", plot::token_label(tokens.at(std::size_t(row[0])), 24)},
                                   {"dimension", std::int64_t(row[1])}, {"value", row[2]},
                                   {"median_abs", to_doubles(run.read(g + "/abs_median"))[li]}};
       auto massive = run.read(g + "/massive_activations");  // [N, 4]
@@ -66,7 +68,7 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
         auto r = to_doubles(massive[i]);
         pj["massive_activations"]["largest"].push_back(
             {{"layer", std::int64_t(r[0])}, {"position", std::int64_t(r[1])},
-             {"token", token_label(tokens.at(std::size_t(r[1])), 24)}, {"dimension", std::int64_t(r[2])}, {"value", r[3]}});
+             {"token", plot::token_label(tokens.at(std::size_t(r[1])), 24)}, {"dimension", std::int64_t(r[2])}, {"value", r[3]}});
       }
       auto scores = run.read(g + "/outlier_scores");  // [L, D]
       json outliers = json::object();
@@ -92,7 +94,7 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
   }
 
   // Figures, per prompt, variants side by side.
-  const std::string base0 = "/" + metrics_stage_name(models_.front().variant);
+  const std::string base0 = "/" + stage_names::metrics(inputs.models.front().variant);
   for (const auto& prompt : run.children(base0 + "/prompts")) {
     std::vector<plot::Heatmap> maps;
     plot::LinePlot mags;
@@ -100,10 +102,10 @@ void CatchTagReleaseExperiment::report_metrics(const Hdf5File& run, const std::s
     mags.x_label = "layer (0-based)";
     mags.y_label = "|activation| of resid_post";
     mags.log_y = true;
-    for (const auto& m : models_) {
-      const std::string base = "/" + metrics_stage_name(m.variant), g = base + "/prompts/" + prompt;
+    for (const auto& m : inputs.models) {
+      const std::string base = "/" + stage_names::metrics(m.variant), g = base + "/prompts/" + prompt;
       auto layers = to_int64s(run.read(base + "/layers"));
-      for (auto& panel : sink_panels(run.read(g + "/sink_scores"), layers, fmt::format("{} | {} | ", m.display_name, m.variant)))
+      for (auto& panel : plot::sink_panels(run.read(g + "/sink_scores"), layers, fmt::format("{} | {} | ", m.display_name, m.variant)))
         maps.push_back(std::move(panel));
       std::vector<double> x(layers.begin(), layers.end());
       mags.series.push_back({"max, " + m.variant, x, to_doubles(run.read(g + "/abs_max"))});

@@ -1,4 +1,6 @@
-#include "experiments/models/model_inputs.h"
+#include "experiments/checkpoint/inputs.h"
+
+#include "experiments/checkpoint/stage_names.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -7,14 +9,13 @@
 
 #include "framework/io/atomic_file.h"
 #include "framework/io/checkpoint_dir.h"
-#include "framework/model/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/system.h"
 #include "framework/util/utf8.h"
 
 namespace fs = std::filesystem;
 
-namespace sinklab {
+namespace sinklab::checkpoint {
 
 void PromptSpec::validate(const Decoder& d) const {
   if (text.empty() == file.empty()) d.fail("text", "give exactly one of `text` (the prompt) or `file` (a text file)");
@@ -54,8 +55,8 @@ ResolvedModel resolve_model(const ModelSection& model, const std::string& varian
   r.dir = resolve_data_path(spec.path.empty() ? model.path : spec.path);
   r.own_path = !spec.path.empty();
   r.dtype = spec.dtype.empty() ? model.dtype : spec.dtype;
-  if (spec.prune) r.source_stage = "prune." + variant;
-  if (spec.ablate_lowrank) r.source_stage = "ablate." + variant;
+  if (spec.prune) r.source_stage = stage_names::prune(variant);
+  if (spec.ablate_lowrank) r.source_stage = stage_names::ablate(variant);
   r.display_name = !model.name.empty() && spec.path.empty() ? model.name : fs::path(r.dir).lexically_normal().filename().string();
   if (r.display_name.empty()) r.display_name = fs::path(r.dir).lexically_normal().parent_path().filename().string();
   return r;
@@ -92,46 +93,14 @@ std::vector<std::string> ResolvedModel::files() const {
   return out;
 }
 
-TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens) {
-  TokenizedPrompt p;
-  p.ids = tokenizer.encode(text, /*add_special_tokens=*/true);
-  if (max_tokens > 0 && p.ids.size() > std::size_t(max_tokens)) p.ids.resize(std::size_t(max_tokens));
-  p.decoded = tokenizer.decode(p.ids, /*skip_special_tokens=*/false);
-  // Token t ends where the decoding of ids[0..t] stops agreeing with the full decoding. A
-  // character split over byte-fallback tokens decodes to U+FFFD until its last byte arrives,
-  // so its bytes are attributed to the token that completes it.
-  std::size_t end = 0;
-  std::vector<std::int64_t> prefix;
-  for (std::size_t t = 0; t < p.ids.size(); ++t) {
-    prefix.push_back(p.ids[t]);
-    std::string partial = tokenizer.decode(prefix, false);
-    std::size_t agree = 0;
-    while (agree < partial.size() && agree < p.decoded.size() && partial[agree] == p.decoded[agree]) ++agree;
-    while (agree > 0 && agree < p.decoded.size() && (static_cast<unsigned char>(p.decoded[agree]) & 0xC0) == 0x80) --agree;
-    std::size_t start = end;
-    end = std::max(end, agree);
-    p.offsets.push_back(std::int64_t(start));
-    p.offsets.push_back(std::int64_t(end));
-    p.pieces.push_back(p.decoded.substr(start, end - start));
-  }
-  return p;
+std::string ResolvedModel::checkpoint_dir(const StageContext& ctx) const {
+  return source_stage.empty() ? dir : ctx.upstream_artifact(source_stage, "");
 }
 
-std::string token_label(const std::string& piece, std::size_t max_chars) {
-  std::string out;
-  for (char c : piece) {
-    if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else if (c == '\r') out += "\\r";
-    else out += c;
-  }
-  if (out.empty()) return "\u2205";
-  auto chars = utf8::characters(utf8::lossy(out));
-  if (chars.size() <= max_chars) return out;
-  chars.resize(max_chars - 1);
-  std::string cut;
-  for (const auto& c : chars) cut += c;
-  return cut + "\u2026";
+nlohmann::ordered_json prompt_reads(const std::vector<PromptSpec>& prompts) {
+  auto out = nlohmann::ordered_json::array();
+  for (const auto& p : prompts) out.push_back({{"id", p.id}, {"text", prompt_text(p)}, {"max_tokens", p.max_tokens}});
+  return out;
 }
 
-}  // namespace sinklab
+}  // namespace sinklab::checkpoint

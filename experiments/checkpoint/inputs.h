@@ -1,8 +1,7 @@
 #pragma once
-// The config sections every experiment on a HuggingFace model shares (DESIGN.md, "Config
-// sketch"): `model:` (the checkpoint directory and dtype), `prompts:` (inline text or files)
-// and `variants:` (one model per variant; figures put them side by side). Issue-specific
-// sections (probes, pruning, evaluation) build on these.
+// The config sections every part of the checkpoint experiment shares: `model:` (the checkpoint
+// directory and dtype), `prompts:` (inline text or files) and `variants:` (one model per
+// variant; figures put them side by side), and each variant resolved to what loads it.
 #include <ATen/core/Tensor.h>
 
 #include <map>
@@ -12,11 +11,9 @@
 
 #include "framework/config/fields.h"
 #include "framework/prune/prune_config.h"
+#include "framework/runner/stage.h"
 
-namespace sinklab {
-
-class Tokenizer;
-class LanguageModel;
+namespace sinklab::checkpoint {
 
 struct ModelSection {
   std::string path;  // a HuggingFace checkpoint directory (config.json, *.safetensors, tokenizer.json)
@@ -88,6 +85,11 @@ struct ResolvedModel {
   std::vector<std::string> upstream() const { return source_stage.empty() ? std::vector<std::string>{} : std::vector<std::string>{source_stage}; }
   // "" when the directory holds a loadable checkpoint, else what is missing and how to fix it.
   std::string problem() const;
+  // The directory to load: `dir`, or the source stage's artifacts (a pruned or ablated variant).
+  std::string checkpoint_dir(const StageContext& ctx) const;
+  // What the cache key of a stage that runs this variant depends on besides files() and
+  // upstream(): the checkpoint enters through its files' fingerprints, not its path.
+  nlohmann::ordered_json reads() const { return {{"variant", variant}, {"dtype", dtype}}; }
 };
 
 // Variants in display order: "dense" first, then by name; {dense: {}} when none are given.
@@ -97,17 +99,7 @@ ResolvedModel resolve_model(const ModelSection& model, const std::string& varian
 // The prompt's text (reading `file`, resolved like every config path).
 std::string prompt_text(const PromptSpec& prompt);
 void check_unique_ids(const std::vector<PromptSpec>& prompts, const Decoder& d, const std::string& key);
+// What a stage that runs these prompts reads of them (ids, texts, limits), for its cache key.
+nlohmann::ordered_json prompt_reads(const std::vector<PromptSpec>& prompts);
 
-// A tokenized prompt, with what each token stands for in the decoded text.
-struct TokenizedPrompt {
-  std::vector<std::int64_t> ids;
-  std::vector<std::string> pieces;  // the text each token adds to `decoded` (special tokens included)
-  std::vector<std::int64_t> offsets;  // [T * 2] byte range of token t in `decoded`, flattened
-  std::string decoded;               // decode(ids) with special tokens
-};
-TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
-
-// A short label for a token in figures: the piece, whitespace made visible, cut to `max_chars`.
-std::string token_label(const std::string& piece, std::size_t max_chars = 12);
-
-}  // namespace sinklab
+}  // namespace sinklab::checkpoint

@@ -4,9 +4,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "experiments/catch_tag_release/stages.h"
-#include "experiments/evaluation/stages.h"
-#include "experiments/pruning/stages.h"
+#include "experiments/checkpoint/stage_names.h"
+#include "experiments/evaluation/part.h"
 #include "framework/eval/loglikelihood.h"
 #include "framework/eval/mc_dataset.h"
 #include "framework/eval/mc_prompt.h"
@@ -20,6 +19,8 @@ namespace fs = std::filesystem;
 
 namespace sinklab::evaluation {
 namespace {
+
+using checkpoint::ResolvedModel;
 
 const auto f64 = at::TensorOptions().dtype(at::kDouble);
 
@@ -35,14 +36,15 @@ std::vector<std::string> data_files(const std::string& path) {
 
 class EvalStage : public Stage {
  public:
-  EvalStage(EvalSpec spec, ResolvedModel model) : spec_(std::move(spec)), model_(std::move(model)) {}
-  std::string name() const override { return eval_stage_name(model_.variant); }
+  EvalStage(EvalSpec spec, ResolvedModel model, std::shared_ptr<checkpoint::ModelPool> pool)
+      : spec_(std::move(spec)), model_(std::move(model)), pool_(std::move(pool)) {}
+  std::string name() const override { return checkpoint::stage_names::eval(model_.variant); }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
     auto e = encode_value(spec_);
     e.erase("data");  // the files' fingerprints stand for it
     if (e.contains("perplexity") && e["perplexity"].is_object()) e["perplexity"].erase("path");
-    return {{"model", catch_tag_release::model_reads(model_)}, {"eval", e}};
+    return {{"model", model_.reads()}, {"eval", e}};
   }
   std::vector<std::string> input_files() const override {
     auto files = model_.files();
@@ -54,15 +56,15 @@ class EvalStage : public Stage {
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   void run(StageContext& ctx) const override {
-    auto lm = catch_tag_release::load_model(model_, ctx);
+    auto lm = pool_->get(model_, ctx);
     auto& out = ctx.output();
-    if (!spec_.data.empty()) multiple_choice(*lm.model, lm.tokenizer, out);
+    if (!spec_.data.empty()) multiple_choice(*lm.model, *lm.tokenizer, out);
     if (spec_.perplexity) {
       const auto& p = *spec_.perplexity;
       auto docs = load_documents(resolve_data_path(p.path));
-      std::vector<std::int64_t> tokens = lm.tokenizer.encode(docs.front(), true);
+      std::vector<std::int64_t> tokens = lm.tokenizer->encode(docs.front(), true);
       for (std::size_t i = 1; i < docs.size(); ++i) {
-        auto more = lm.tokenizer.encode("\n\n" + docs[i], false);
+        auto more = lm.tokenizer->encode("\n\n" + docs[i], false);
         tokens.insert(tokens.end(), more.begin(), more.end());
       }
       if (p.max_tokens > 0 && tokens.size() > std::size_t(p.max_tokens)) tokens.resize(std::size_t(p.max_tokens));
@@ -161,12 +163,13 @@ class EvalStage : public Stage {
  private:
   EvalSpec spec_;
   ResolvedModel model_;
+  std::shared_ptr<checkpoint::ModelPool> pool_;
 };
 
 }  // namespace
 
-std::unique_ptr<Stage> make_eval_stage(const RunConfig& config, const ResolvedModel& model) {
-  return std::make_unique<EvalStage>(*config.eval, model);
+std::unique_ptr<Stage> make_eval_stage(const EvalSpec& spec, const checkpoint::Inputs& inputs, const ResolvedModel& model) {
+  return std::make_unique<EvalStage>(spec, model, inputs.pool);
 }
 
 }  // namespace sinklab::evaluation

@@ -2,22 +2,46 @@
 // the dense model; the numbers per variant, k and subject in summary.json.
 #include <ATen/ATen.h>
 
-#include "experiments/evaluation/stages.h"
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "experiments/checkpoint/stage_names.h"
+#include "experiments/evaluation/part.h"
 #include "framework/plot/figures.h"
+#include "framework/util/system.h"
 #include "framework/util/tensors.h"
 
 namespace sinklab::evaluation {
 
-void report(const Hdf5File& run, const std::vector<ResolvedModel>& models, const EvalSpec& spec,
-            const std::string& dir, nlohmann::ordered_json& summary) {
+std::vector<std::unique_ptr<Stage>> EvaluationPart::stages(const checkpoint::Inputs& inputs) const {
+  std::vector<std::unique_ptr<Stage>> out;
+  for (const auto& m : inputs.models) out.push_back(make_eval_stage(spec_, inputs, m));
+  return out;
+}
+
+std::vector<std::string> EvaluationPart::input_problems(const checkpoint::Inputs&) const {
+  if (spec_.data.empty() || std::filesystem::exists(resolve_data_path(spec_.data))) return {};
+  const std::string what = spec_.task == "mmlu"      ? "the MMLU release: dev/<subject>_dev.csv and test/<subject>_test.csv"
+                           : spec_.task == "hamexam" ? "apt-get install hamexam puts it in /usr/share/hamexam"
+                                                     : "a JSONL file of {question, choices, answer, subject}";
+  return {fmt::format("eval.data: '{}' does not exist ({}){}", spec_.data, what,
+                      std::getenv("SINKLAB_DATA") || spec_.task != "mmlu" ? "" : "; SINKLAB_DATA is not set")};
+}
+
+void EvaluationPart::report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& dir,
+                            nlohmann::ordered_json& summary) const {
+  const EvalSpec& spec = spec_;
   nlohmann::ordered_json& js = summary["eval"];
-  js["task"] = spec.task;
-  js["average"] = "acc_micro: over questions (as lm-evaluation-harness reports MMLU); acc_macro: over subjects";
+  if (!spec.data.empty()) {  // a perplexity-only run has no question set
+    js["task"] = spec.task;
+    js["average"] = "acc_micro: over questions (as lm-evaluation-harness reports MMLU); acc_macro: over subjects";
+  }
   plot::LinePlot acc{"Few-shot accuracy (" + spec.task + ")", "shots k", "accuracy (micro average)", false, false, {}};
   plot::LinePlot gap{"Gap to dense", "shots k", "accuracy - dense accuracy", false, false, {}};
   std::vector<double> dense;
-  for (const auto& m : models) {
-    const std::string base = "/" + eval_stage_name(m.variant);
+  for (const auto& m : inputs.models) {
+    const std::string base = "/" + checkpoint::stage_names::eval(m.variant);
     nlohmann::ordered_json& vj = js["variants"][m.variant];
     if (run.has(base + "/perplexity/value")) vj["perplexity"] = run.read(base + "/perplexity/value").item<double>();
     if (spec.data.empty()) continue;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "experiments/checkpoint/stage_names.h"
+#include "experiments/pruning/part.h"
 #include "experiments/pruning/stages.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
@@ -17,20 +19,23 @@ namespace fs = std::filesystem;
 namespace sinklab::pruning {
 namespace {
 
+using checkpoint::LowRankAblation;
+namespace stage_names = checkpoint::stage_names;
+
 class AblateStage : public Stage {
  public:
   AblateStage(std::string variant, std::string from, std::string dtype, LowRankAblation ablation)
       : variant_(std::move(variant)), from_(std::move(from)), dtype_(std::move(dtype)), ablation_(std::move(ablation)) {}
-  std::string name() const override { return "ablate." + variant_; }
+  std::string name() const override { return stage_names::ablate(variant_); }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override { return {{"ablate_lowrank", encode_value(ablation_)}}; }
-  std::vector<std::string> upstream() const override { return {"prune." + from_}; }
+  std::vector<std::string> upstream() const override { return {stage_names::prune(from_)}; }
 
   void run(StageContext& ctx) const override {
-    const std::string source = ctx.upstream_artifact("prune." + from_, "");
-    ResolvedModel m;
+    const std::string source = ctx.upstream_artifact(stage_names::prune(from_), "");
+    checkpoint::ResolvedModel m;
     m.dtype = dtype_;
-    auto model = load_language_model(source, m.scalar_type(), ctx.device());
+    auto model = load_language_model(source, m.scalar_type(), ctx.device());  // its own copy: edited in place
     SafetensorsFile lowrank((fs::path(source) / kLowRankFile).string());
     const std::int64_t L = model->spec().num_layers;
     std::vector<std::int64_t> layers = ablation_.layers;
@@ -71,35 +76,9 @@ class AblateStage : public Stage {
 
 }  // namespace
 
-std::unique_ptr<Stage> make_prune_stage(const ResolvedModel& base, const PruneConfig& prune,
-                                        const std::optional<CalibrationConfig>& calibration);
-std::unique_ptr<Stage> make_calibrate_stage(const CalibrationConfig& config, const std::string& tokenizer);
-
-std::vector<std::unique_ptr<Stage>> variant_stages(const RunConfig& config) {
-  std::vector<std::unique_ptr<Stage>> out;
-  bool calibrate = false;
-  for (const auto& [name, spec] : ordered_variants(config.variants)) {
-    if (spec.prune) {
-      ResolvedModel base = resolve_model(*config.model, name, spec);
-      base.source_stage.clear();  // prune reads model.path itself
-      out.push_back(make_prune_stage(base, *spec.prune, config.calibration));
-      calibrate = calibrate || out.back()->upstream().size() > 0;
-    }
-    if (spec.ablate_lowrank) {
-      const VariantSpec& from = config.variants.at(spec.from);
-      std::string dtype = from.dtype.empty() ? config.model->dtype : from.dtype;
-      out.push_back(std::make_unique<AblateStage>(name, spec.from, dtype, *spec.ablate_lowrank));
-    }
-  }
-  if (calibrate) {
-    ResolvedModel base = resolve_model(*config.model, "dense", {});
-    out.insert(out.begin(), make_calibrate_stage(*config.calibration, (fs::path(base.dir) / "tokenizer.json").string()));
-  }
-  return out;
-}
-
-std::string model_directory(const ResolvedModel& model, StageContext& ctx) {
-  return model.source_stage.empty() ? model.dir : ctx.upstream_artifact(model.source_stage, "");
+std::unique_ptr<Stage> make_ablate_stage(const std::string& variant, const std::string& from, const std::string& dtype,
+                                         const checkpoint::LowRankAblation& ablation) {
+  return std::make_unique<AblateStage>(variant, from, dtype, ablation);
 }
 
 }  // namespace sinklab::pruning

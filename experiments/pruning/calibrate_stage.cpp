@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "experiments/checkpoint/stage_names.h"
 #include "experiments/pruning/stages.h"
 #include "framework/model/tokenizer/tokenizer.h"
 #include "framework/prune/calibration.h"
@@ -15,7 +16,7 @@ class CalibrateStage : public Stage {
  public:
   CalibrateStage(CalibrationConfig config, std::string tokenizer)
       : config_(std::move(config)), tokenizer_(std::move(tokenizer)) {}
-  std::string name() const override { return kCalibrateStage; }
+  std::string name() const override { return checkpoint::stage_names::calibrate; }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
     auto r = encode_value(config_);

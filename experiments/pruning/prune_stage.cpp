@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include "experiments/checkpoint/stage_names.h"
+#include "experiments/pruning/part.h"
 #include "experiments/pruning/stages.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
@@ -19,6 +21,9 @@ namespace fs = std::filesystem;
 namespace sinklab::pruning {
 namespace {
 
+using checkpoint::ResolvedModel;
+namespace stage_names = checkpoint::stage_names;
+
 const auto f64 = at::TensorOptions().dtype(at::kDouble);
 const auto i64 = at::TensorOptions().dtype(at::kLong);
 
@@ -26,21 +31,21 @@ class PruneStage : public Stage {
  public:
   PruneStage(ResolvedModel base, PruneConfig prune, bool calibrated, std::optional<CalibrationConfig> calibration)
       : base_(std::move(base)), prune_(std::move(prune)), calibrated_(calibrated), calibration_(std::move(calibration)) {}
-  std::string name() const override { return "prune." + base_.variant; }
+  std::string name() const override { return stage_names::prune(base_.variant); }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
     return {{"dtype", base_.dtype}, {"prune", encode_value(prune_)}};
   }
   std::vector<std::string> upstream() const override {
-    return calibrated_ ? std::vector<std::string>{kCalibrateStage} : std::vector<std::string>{};
+    return calibrated_ ? std::vector<std::string>{stage_names::calibrate} : std::vector<std::string>{};
   }
   std::vector<std::string> input_files() const override { return base_.files(); }
 
   void run(StageContext& ctx) const override {
     auto problem = base_.problem();
     SINKLAB_INPUT_CHECK(problem.empty(), "{}", problem);
-    auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device());
-    at::Tensor ids = calibrated_ ? ctx.input(kCalibrateStage).read("ids") : at::zeros({0, 1}, i64);
+    auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device());  // its own copy: pruned in place
+    at::Tensor ids = calibrated_ ? ctx.input(stage_names::calibrate).read("ids") : at::zeros({0, 1}, i64);
     Progress progress(name(), model->spec().num_layers);
     PruneReport report = prune_model(*model, ids, prune_, 8, [&](std::int64_t) { progress.advance(); });
     progress.finish();

@@ -13,7 +13,7 @@ static std::vector<double> as_vector(const at::Tensor& t) {
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
-void Theorem41Experiment::report(const Hdf5File& run, const std::string& figures_dir,
+void Theorem41Experiment::report(const RunView& run, const std::string& figures_dir,
                                  nlohmann::ordered_json& summary) const {
   const std::string sweep = "/theorem41.sweep/", example = "/theorem41.example/";
   auto s_tag = as_vector(run.read(sweep + "s_tag"));

@@ -5,6 +5,7 @@
 
 #include "experiments/theorem41/experiment.h"
 #include "framework/model/averaging_task.h"
+#include "framework/report/attention_data.h"
 #include "framework/util/progress.h"
 
 namespace sinklab::theorem41 {
@@ -172,7 +173,7 @@ class ExampleStage : public Stage {
  public:
   ExampleStage(Config config, std::int64_t seed) : c_(std::move(config)), seed_(seed) {}
   std::string name() const override { return "theorem41.example"; }
-  int version() const override { return 1; }
+  int version() const override { return 2; }  // 2: tokens and attention-view attributes
   nlohmann::ordered_json reads() const override {
     return {{"seed", seed_},
             {"model", encode_value(c_.model)},
@@ -192,7 +193,13 @@ class ExampleStage : public Stage {
     const std::string labels = averaging_token_labels(e.length, e.sep_position);
     auto& out = ctx.output();
     out.write("x", x[0], {{"meaning", std::string("the numbers, [T]; 0 at [SEP]")}, {"token_labels", labels}});
-    out.write("A1", fw.A1[0], {{"meaning", std::string("layer-1 attention, [query, key]")}, {"s_tag", e.s_tag}});
+    out.write_strings("tokens", averaging_token_texts(x[0], e.sep_position),
+                      {{"meaning", std::string("each position as text (x_i=value, [SEP]), [T]")}});
+    // The paper counts this layer 1; the interactive view counts layers from 0.
+    Attrs a1 = report::attention_map_attributes("theorem41", "theorem41 example", 0);
+    a1["meaning"] = std::string("layer-1 attention, [query, key]");
+    a1["s_tag"] = e.s_tag;
+    out.write("A1", fw.A1[0], a1);
     out.write("H", fw.H[0], {{"meaning", std::string("residual after layer 1, [T, 2] (number, tag)")}});
     out.write("A2_last", fw.A2_last[0], {{"meaning", std::string("layer-2 attention of token T, [key]")}});
     out.write("f", fw.f, {{"meaning", std::string("model output, [1]")}});

@@ -21,8 +21,8 @@ class ToyPruneStage : public Stage {
       : model_(std::move(model)), run_(std::move(run)), task_(std::move(task)), example_(example), seed_(seed),
         variant_(std::move(variant)), prune_(std::move(prune)), calibration_(calibration) {}
   std::string train_stage() const { return ToyLearnedExperiment::stage_name(model_, seed_, "train"); }
-  std::string name() const override { return train_stage().substr(0, train_stage().size() - 5) + "prune." + variant_; }
-  int version() const override { return 1; }
+  std::string name() const override { return ToyLearnedExperiment::prune_stage_name(model_, seed_, variant_); }
+  int version() const override { return 2; }  // 2: example tokens and attention-view attributes
   nlohmann::ordered_json reads() const override {
     return {{"task", encode_value(task_)}, {"model", encode_value(run_.model)}, {"eval_sequences", run_.train.eval_sequences},
             {"example", encode_value(example_)}, {"seed", seed_}, {"prune", encode_value(prune_)},
@@ -58,9 +58,10 @@ class ToyPruneStage : public Stage {
     out.set_attr("/", "sparsity", double(zeros) / double(total));
     out.set_attr("/", "parameter_fraction", double(kept) / double(total));
     // The example sequence, as the measure stage draws it, for side-by-side attention maps.
-    auto ex_trace = model.forward(example_batch(task_, example_, seed_));
-    for (std::size_t l = 0; l < ex_trace.attention.size(); ++l)
-      out.write(fmt::format("example/attention_layer{}", l), ex_trace.attention[l][0], str("[head, query, key]"));
+    const AveragingBatch example = example_batch(task_, example_, seed_);
+    const std::string prefix = ToyLearnedExperiment::stage_prefix(model_, seed_);
+    write_example_attention(out, model.forward(example), example.x[0], example_.sep_position, name(), prefix + " example",
+                            "pruned model's attention, [head, query, key]");
   }
 
  private:

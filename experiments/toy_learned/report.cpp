@@ -3,11 +3,11 @@
 
 #include <algorithm>
 
-#include "experiments/catch_tag_release/figures.h"
 #include "experiments/toy_learned/experiment.h"
 #include "framework/analysis/pca.h"
 #include "framework/analysis/sinks.h"
 #include "framework/plot/figures.h"
+#include "framework/plot/panels.h"
 #include "framework/util/strings.h"
 
 namespace sinklab::toy_learned {
@@ -20,7 +20,7 @@ std::vector<double> vec(const at::Tensor& t) {
 
 // Every head of every layer of `group`/example/attention_layer{l}, one heatmap each, titled
 // `prefix` + "layer l head h".
-void add_attention_panels(const Hdf5File& run, const std::string& group, const std::vector<std::string>& labels,
+void add_attention_panels(const RunView& run, const std::string& group, const std::vector<std::string>& labels,
                           const std::string& prefix, std::vector<plot::Heatmap>& maps) {
   for (int l = 0; run.has(group + fmt::format("/example/attention_layer{}", l)); ++l) {
     auto A = run.read(group + fmt::format("/example/attention_layer{}", l));  // [H, T, T]
@@ -47,7 +47,7 @@ struct FinalMeasures {
   std::int64_t tag_dim, catch_head, release_head, seconds_per_step_us;
 };
 
-FinalMeasures final_measures(const Hdf5File& run, const std::string& train, const std::string& measure) {
+FinalMeasures final_measures(const RunView& run, const std::string& train, const std::string& measure) {
   FinalMeasures f{};
   auto last = [](const at::Tensor& t) { return t[t.size(0) - 1]; };
   f.heldout_mse = last(run.read(train + "/heldout_mse")).item<double>();
@@ -72,7 +72,7 @@ FinalMeasures final_measures(const Hdf5File& run, const std::string& train, cons
   return f;
 }
 
-void render_model(const Hdf5File& run, const std::string& model, const std::string& train, const std::string& measure,
+void render_model(const RunView& run, const std::string& model, const std::string& train, const std::string& measure,
                   const FinalMeasures& f, const std::string& figures_dir) {
   auto steps = vec(run.read(measure + "/checkpoint_steps"));
   std::vector<double> every_step;
@@ -131,11 +131,11 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
     auto proj = pca_project(fit, x);
     std::vector<std::string> shares;
     for (double r : vec(fit.explained_ratio)) shares.push_back(fmt::format("{:.0f}%", 100 * r));
-    strips.push_back(catch_tag_release::pca_strip(
+    strips.push_back(plot::pca_strip(
         labels, pca_rgb(proj, pca_range({proj})), false,
         fmt::format("residual stream after layer {} (0-based) | variance explained {}", l, join(shares, ", "))));
   }
-  auto panels_h = catch_tag_release::sink_panels(at::stack(sinks), layer_ids, "");
+  auto panels_h = plot::sink_panels(at::stack(sinks), layer_ids, "");
   plot::render_heatmap_grid(panels_h, 2, "Sink scores of the trained " + model + " on the example sequence",
                             figures_dir + "/toy_learned_" + model + "_sinks");
   if (!strips.empty()) {
@@ -163,7 +163,7 @@ void render_model(const Hdf5File& run, const std::string& model, const std::stri
 
 // Pruned toys: catch, tag and release measured again per method, and the attention of every
 // variant side by side (first seed).
-void ToyLearnedExperiment::report_pruning(const Hdf5File& run, const std::string& model, const std::string& figures_dir,
+void ToyLearnedExperiment::report_pruning(const RunView& run, const std::string& model, const std::string& figures_dir,
                                           nlohmann::ordered_json& summary) const {
   nlohmann::ordered_json& out = summary["toy_learned_pruning"][model];
   for (auto seed : config_.seeds) {
@@ -174,7 +174,7 @@ void ToyLearnedExperiment::report_pruning(const Hdf5File& run, const std::string
                                           {"tag_ratio", last(run.read(measure + "/tag_ratio")).item<double>()},
                                           {"release_kl", last(run.read(measure + "/release_kl")).min().item<double>()}}}};
     for (const auto& [variant, prune] : config_.prune) {
-      const std::string g = "/" + stage_name(model, seed, "prune.") + variant;
+      const std::string g = "/" + prune_stage_name(model, seed, variant);
       row[variant] = {{"method", prune.method},
                       {"sparsity", std::get<double>(*run.attr(g, "sparsity"))},
                       {"parameter_fraction", std::get<double>(*run.attr(g, "parameter_fraction"))},
@@ -191,13 +191,13 @@ void ToyLearnedExperiment::report_pruning(const Hdf5File& run, const std::string
   std::vector<plot::Heatmap> maps;
   add_attention_panels(run, measure, labels, "dense | ", maps);
   for (const auto& [variant, prune] : config_.prune)
-    add_attention_panels(run, "/" + stage_name(model, seed, "prune.") + variant, labels, variant + " | ", maps);
+    add_attention_panels(run, "/" + prune_stage_name(model, seed, variant), labels, variant + " | ", maps);
   const int per_variant = int(maps.size() / (config_.prune.size() + 1));
   plot::render_heatmap_grid(maps, per_variant, "Attention of the trained " + model + ": dense and pruned (0-based)",
                             figures_dir + "/toy_learned_" + model + "_pruned_attention");
 }
 
-void ToyLearnedExperiment::report(const Hdf5File& run, const std::string& figures_dir,
+void ToyLearnedExperiment::report(const RunView& run, const std::string& figures_dir,
                                   nlohmann::ordered_json& summary) const {
   nlohmann::ordered_json all;
   for (const auto& [model, spec] : config_.models) {

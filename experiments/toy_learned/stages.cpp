@@ -8,6 +8,7 @@
 #include "experiments/toy_learned/experiment.h"
 #include "framework/analysis/mechanism.h"
 #include "framework/io/safetensors.h"
+#include "framework/report/attention_data.h"
 #include "framework/util/progress.h"
 #include "framework/util/strings.h"
 
@@ -141,7 +142,7 @@ class MeasureStage : public Stage {
       : model_(std::move(model)), run_(std::move(run)), task_(std::move(task)), example_(example), seed_(seed) {}
   std::string train_stage() const { return ToyLearnedExperiment::stage_name(model_, seed_, "train"); }
   std::string name() const override { return ToyLearnedExperiment::stage_name(model_, seed_, "measure"); }
-  int version() const override { return 3; }  // 2: catch_any_head; 3: example residual streams
+  int version() const override { return 4; }  // 2: catch_any_head; 3: example residual streams; 4: example tokens
   nlohmann::ordered_json reads() const override {
     return {{"task", encode_value(task_)}, {"model", encode_value(run_.model)},
             {"eval_sequences", run_.train.eval_sequences}, {"example", encode_value(example_)}, {"seed", seed_}};
@@ -206,9 +207,9 @@ class MeasureStage : public Stage {
     auto trace = final_model.forward(ex);
     const std::string labels = averaging_token_labels(example_.length, example_.sep_position);
     out.write("example/x", x[0], {{"meaning", std::string("the numbers, [T]; 0 at [SEP]")}, {"token_labels", labels}});
-    for (std::size_t l = 0; l < trace.attention.size(); ++l)
-      out.write(fmt::format("example/attention_layer{}", l), trace.attention[l][0],
-                str("final model's attention, [head, query, key]"));
+    write_example_attention(out, trace, x[0], example_.sep_position, ToyLearnedExperiment::stage_prefix(model_, seed_),
+                            ToyLearnedExperiment::stage_prefix(model_, seed_) + " example",
+                            "final model's attention, [head, query, key]");
     for (std::size_t l = 0; l < trace.resid.size(); ++l)
       out.write(fmt::format("example/resid_layer{}", l), trace.resid[l][0],
                 str("final model's residual stream after the layer, [T, d_model]"));
@@ -225,6 +226,17 @@ class MeasureStage : public Stage {
 };
 
 }  // namespace
+
+void write_example_attention(Hdf5File& out, const ToyTrace& trace, const at::Tensor& x, int sep_position,
+                             const std::string& variant, const std::string& prompt, const std::string& meaning) {
+  out.write_strings("example/tokens", averaging_token_texts(x, sep_position),
+                    {{"meaning", std::string("each position as text (x_i=value, [SEP]), [T]")}});
+  for (std::size_t l = 0; l < trace.attention.size(); ++l) {
+    Attrs attrs = report::attention_map_attributes(variant, prompt, std::int64_t(l));
+    attrs["meaning"] = meaning;
+    out.write(fmt::format("example/attention_layer{}", l), trace.attention[l][0], attrs);
+  }
+}
 
 AveragingBatch example_batch(const AveragingTask& task, const ExampleSequence& example, std::int64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed) + 1);

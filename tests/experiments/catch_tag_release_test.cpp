@@ -7,17 +7,19 @@
 #include "tests/support/catch.h"
 #include <filesystem>
 
-#include "experiments/catch_tag_release/stages.h"
-#include "experiments/experiment.h"
+#include "experiments/checkpoint/experiment.h"
+#include "experiments/experiments.h"
 #include "framework/analysis/sinks.h"
+#include "framework/hooks/hook_sites.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
+#include "framework/runner/report_stage.h"
 #include "framework/runner/runner.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
-using namespace sinklab::catch_tag_release;
 
 namespace {
 
@@ -31,8 +33,7 @@ TEST_CASE("catch-tag-release stages on tiny-phi3 agree with transformers' attent
           "[experiments][catch_tag_release]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   SafetensorsFile golden(*shared + "/golden/tiny-phi3/golden.safetensors");
   auto meta = nlohmann::json::parse(read_file(*shared + "/golden/tiny-phi3/golden.json"));
@@ -52,6 +53,8 @@ TEST_CASE("catch-tag-release stages on tiny-phi3 agree with transformers' attent
   REQUIRE(experiments.front()->input_problems().empty());
   std::map<std::string, std::string> entries;
   for (const auto& rec : runner.run()) entries[rec.name] = rec.entry;
+  // hook.dense and metrics.dense ran on one loaded model.
+  CHECK(dynamic_cast<const checkpoint::CheckpointExperiment&>(*experiments.front()).pool().loads() == 1);
   Hdf5File hook(entries.at("hook.dense"), Hdf5File::Mode::read);
   Hdf5File metrics(entries.at("metrics.dense"), Hdf5File::Mode::read);
   Hdf5File pca(entries.at("pca"), Hdf5File::Mode::read);
@@ -127,8 +130,56 @@ TEST_CASE("catch-tag-release stages on tiny-phi3 agree with transformers' attent
       CHECK(std::filesystem::exists(figures.artifacts + "/" + f + ".png"));
       CHECK(std::filesystem::exists(figures.artifacts + "/" + f + ".svg"));
     }
-    auto summary = nlohmann::json::parse(read_file(figures.artifacts + "/summary.json"))["catch_tag_release"];
+    CHECK(figures.name == "checkpoint.report");
+    auto summary = ReportStage::read_summary(Hdf5File(figures.entry, Hdf5File::Mode::read))["catch_tag_release"];
     CHECK(summary["metrics"]["dense"]["prompts"]["mmlu"]["largest_activation"]["dimension"] == 135);
     CHECK(summary["metrics"]["dense"]["fraction_heads_first_token_sink"].get<double>() > 0);
   }
+}
+
+// Every option the report reads is part of its cache key: changing one draws the figures again
+// (a report keyed on its upstream stages alone reused stale figures).
+TEST_CASE("changing any figure option recomputes the report and changes its figures", "[experiments][catch_tag_release]") {
+  auto shared = test::shared_dir();
+  if (!shared) SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  test::TempDir dir;
+  auto config_path = dir.write("r.yaml", "name: r\nmodel: {path: " + *shared + "/models/tiny-phi3}\n"
+                                         "prompts: [{id: s, text: \"It is a truth universally acknowledged, that a single "
+                                         "man in possession of a good fortune, must be in want of a wife.\"}]\n"
+                                         "probes: [{site: pattern, layers: [0], heads: [1]}, {site: resid_post, layers: [2]}]\n"
+                                         "metrics: {weights: false}\n");
+  auto run = [&](const std::vector<std::string>& overrides) {
+    auto cfg = load_config<RunConfig>(config_path, overrides);
+    Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
+    auto experiments = add_experiment_stages(cfg.value, runner);
+    return runner.run().back();  // the report
+  };
+  auto bytes = [](const StageRecord& report, const std::string& figure) { return read_file(report.artifacts + "/" + figure); };
+  const auto base = run({});
+  REQUIRE(base.name == "checkpoint.report");
+  CHECK(run({}).cached);
+  // Each figures option, with the figure it must change; a new option added to FigureSpec
+  // without an entry here fails the count below.
+  const std::map<std::string, std::pair<std::string, std::string>> changes{
+      {"max_tokens", {"figures.max_tokens=8", "attention_s_L0_H1.png"}},
+      {"activation_dims", {"figures.activation_dims=4", "resid_post_s_L2.png"}}};
+  std::vector<std::string> keys;
+  catch_tag_release::FigureSpec figures;
+  auto collect = [&](const char* key, auto&&...) { keys.push_back(key); };
+  figures.fields(collect);
+  CHECK(keys.size() == changes.size());
+  for (const auto& key : keys) {
+    INFO("figures." << key);
+    REQUIRE(changes.count(key));
+    const auto& [override_, figure] = changes.at(key);
+    auto changed = run({override_});
+    CHECK_FALSE(changed.cached);
+    CHECK(changed.key != base.key);
+    CHECK(bytes(changed, figure) != bytes(base, figure));
+  }
+  // The report's metrics options too: the outlier threshold changes the summary, not the stages.
+  auto outliers = run({"metrics.outlier_ratio=2"});
+  CHECK_FALSE(outliers.cached);
+  auto summary = [](const StageRecord& r) { return ReportStage::read_summary(Hdf5File(r.entry, Hdf5File::Mode::read)); };
+  CHECK(summary(outliers)["catch_tag_release"]["metrics"] != summary(base)["catch_tag_release"]["metrics"]);
 }

@@ -1,18 +1,24 @@
-// The shared model sections: checkpoint resolution and its messages, variant order, and
-// tokenized prompts whose pieces and offsets describe the decoded text exactly.
+// The checkpoint experiment's shared sections: checkpoint resolution and its messages, variant
+// order, tokenized prompts whose pieces and offsets describe the decoded text exactly, and the
+// model pool that loads each variant once per run.
 #include "tests/support/catch.h"
 #include <filesystem>
 
-#include "experiments/models/model_inputs.h"
+#include "experiments/checkpoint/inputs.h"
+#include "experiments/checkpoint/prompt_tokens.h"
 #include "framework/io/atomic_file.h"
 #include "framework/model/tokenizer/tokenizer.h"
+#include "framework/plot/panels.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
+using namespace sinklab::checkpoint;
+using sinklab::plot::token_label;
 using Catch::Contains;
 
-TEST_CASE("a missing checkpoint is reported with the expected name and the fixes", "[experiments][models]") {
+TEST_CASE("a missing checkpoint is reported with the expected name and the fixes", "[experiments][checkpoint]") {
   test::TempDir dir;
   ModelSection m;
   m.path = dir / "models/Phi-3-medium-4k-instruct";
@@ -30,7 +36,7 @@ TEST_CASE("a missing checkpoint is reported with the expected name and the fixes
   CHECK_THAT(v.problem(), Contains("variants.pruned.path"));
 }
 
-TEST_CASE("variants: dense first, then by name; dense alone by default", "[experiments][models]") {
+TEST_CASE("variants: dense first, then by name; dense alone by default", "[experiments][checkpoint]") {
   auto order = ordered_variants({{"wanda", {}}, {"dense", {}}, {"oats", {}}});
   REQUIRE(order.size() == 3);
   CHECK(order[0].first == "dense");
@@ -41,11 +47,10 @@ TEST_CASE("variants: dense first, then by name; dense alone by default", "[exper
   CHECK(none[0].first == "dense");
 }
 
-TEST_CASE("prompt pieces concatenate to the decoded text and offsets index it", "[experiments][models]") {
+TEST_CASE("prompt pieces concatenate to the decoded text and offsets index it", "[experiments][checkpoint]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   auto tok = Tokenizer::from_file(*shared + "/models/tiny-phi3/tokenizer.json");
   // Byte-fallback characters (emoji), newlines, and the <s> the post-processor adds.

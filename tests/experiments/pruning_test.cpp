@@ -5,14 +5,16 @@
 #include "tests/support/catch.h"
 #include <filesystem>
 
-#include "experiments/experiment.h"
-#include "experiments/pruning/stages.h"
+#include "experiments/checkpoint/experiment.h"
+#include "experiments/experiments.h"
+#include "experiments/pruning/part.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/checkpoint_dir.h"
 #include "framework/io/safetensors.h"
 #include "framework/runner/runner.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 namespace fs = std::filesystem;
@@ -20,8 +22,7 @@ namespace fs = std::filesystem;
 TEST_CASE("pruned and ablated tiny-phi3 variants: checkpoints, accounting, ablation", "[experiments][pruning]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   test::TempDir dir;
   dir.write("calib/a.txt", std::string(2000, ' ') + "The harbour was quiet. Ships came home in the evening fog. " +
@@ -39,6 +40,9 @@ TEST_CASE("pruned and ablated tiny-phi3 variants: checkpoints, accounting, ablat
   auto experiments = add_experiment_stages(cfg.value, runner);
   std::map<std::string, StageRecord> rec;
   for (const auto& r : runner.run()) rec[r.name] = r;
+  // Each variant's checkpoint was loaded once for its analysis stages (metrics.V and the
+  // prune/ablate stages load their own copies to edit).
+  CHECK(dynamic_cast<const checkpoint::CheckpointExperiment&>(*experiments.front()).pool().loads() == 4);
   REQUIRE(rec.count("calibrate"));
   CHECK(Hdf5File(rec["calibrate"].entry, Hdf5File::Mode::read).read("ids").sizes() == at::IntArrayRef({4, 32}));
 

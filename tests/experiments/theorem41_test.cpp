@@ -6,7 +6,7 @@
 #include "tests/support/catch.h"
 #include <filesystem>
 
-#include "experiments/experiment.h"
+#include "experiments/experiments.h"
 #include "experiments/theorem41/experiment.h"
 #include "framework/runner/runner.h"
 #include "tests/support/temp_dir.h"
@@ -129,7 +129,8 @@ TEST_CASE("Theorem 4.1: the report renders its figures from run.h5", "[theorem41
   }
   std::filesystem::create_directories(dir / "figures");
   nlohmann::ordered_json summary;
-  exp.report(Hdf5File(dir / "run.h5", Hdf5File::Mode::read), dir / "figures", summary);
+  Hdf5File run(dir / "run.h5", Hdf5File::Mode::read);
+  exp.report(RunView(run), dir / "figures", summary);
   for (const char* f : {"theorem41_error_vs_stag", "theorem41_layer1_attention", "theorem41_mechanism_vs_stag"})
     for (const char* ext : {".png", ".svg"}) CHECK(std::filesystem::file_size(dir / ("figures/" + std::string(f) + ext)) > 1000);
   CHECK(summary["theorem41"]["outlier_dim"] == 1);
