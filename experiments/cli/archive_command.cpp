@@ -37,9 +37,9 @@ int archive_command(const std::vector<std::string>& args) {
     desc.add_options()("output,o", po::value<std::string>(), "archive file (default: DIR's name + .tar.gz)")(
         "no-checkpoints", "leave out *.safetensors (checkpoints, pruned models)")("no-tensors", "leave out *.h5");
     po::variables_map vm;
-    if (!parse_command(rest, desc, usage, vm)) return 0;
+    if (!parse_command(rest, desc, usage, vm, {"DIR", ""})) return 0;
     apply_verbosity(vm);
-    const std::string dir = vm["config"].as<std::string>();
+    const std::string dir = first_argument(vm);
     const std::string name = fs::path(fs::absolute(dir)).lexically_normal().filename().string();
     const std::string file = vm.count("output") ? vm["output"].as<std::string>() : name + ".tar.gz";
     ArchiveOptions o;

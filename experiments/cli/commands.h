@@ -15,5 +15,6 @@ int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int archive_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int hooks_command(const std::vector<std::string>& args);
 
 }  // namespace sinklab::cli

@@ -63,9 +63,8 @@ int inspect_command(const std::vector<std::string>& args) {
   const std::string usage = "usage: sinklab inspect RUN_DIR|FILE.h5\n\n"
                             "Prints a run's provenance, its stages (cached or computed, timings, cache keys) and\n"
                             "every tensor with dtype, shape and meaning.";
-  if (!parse_command(args, desc, usage, vm)) return 0;
-  SINKLAB_INPUT_CHECK(!vm.count("overrides"), "inspect takes one path");
-  fs::path target = vm["config"].as<std::string>();
+  if (!parse_command(args, desc, usage, vm, {"RUN_DIR|FILE.h5", ""})) return 0;
+  fs::path target = first_argument(vm);
   SINKLAB_INPUT_CHECK(fs::exists(target), "'{}' does not exist; give a run directory or an .h5 file", target.string());
   if (fs::is_directory(target)) {
     fs::path prov = target / "provenance.json", h5 = target / "run.h5";

@@ -23,6 +23,7 @@ commands:
   validate CONFIG [key.path=value ...]
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
+  hooks                             every hook site: names, shapes and meanings
   model info DIR                    a HuggingFace checkpoint's architecture, sizes and files
   tokenize DIR TEXT                 token ids of TEXT with DIR/tokenizer.json
   generate DIR --prompt TEXT        greedy continuation of TEXT (--max-new N)
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
     if (cmd == "archive") return sinklab::cli::archive_command(rest);
     if (cmd == "report") return sinklab::cli::report_command(rest);
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
+    if (cmd == "hooks") return sinklab::cli::hooks_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
     if (cmd == "model") {
@@ -67,7 +69,7 @@ int main(int argc, char** argv) {
       return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
     }
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "model", "tokenize", "generate"})));
+                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

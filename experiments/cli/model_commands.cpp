@@ -33,8 +33,8 @@ int model_info_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   const std::string usage = "usage: sinklab model info DIR\n\nArchitecture, sizes, dtypes, parameter count and file "
                             "fingerprints of a HuggingFace checkpoint directory.";
-  if (!parse_command(args, desc, usage, vm)) return 0;
-  const std::string dir = vm["config"].as<std::string>();
+  if (!parse_command(args, desc, usage, vm, {"DIR", ""})) return 0;
+  const std::string dir = first_argument(vm);
   ModelSpec s = ModelSpec::from_config_json((fs::path(dir) / "config.json").string());
   CheckpointDir ckpt(dir);
   std::int64_t params = 0;
@@ -66,11 +66,11 @@ int tokenize_command(const std::vector<std::string>& args) {
   desc.add_options()("no-special", "do not add the post-processor's special tokens (e.g. <s>)");
   po::variables_map vm;
   const std::string usage = "usage: sinklab tokenize DIR TEXT\n\nToken ids and tokens of TEXT with DIR/tokenizer.json.";
-  if (!parse_command(args, desc, usage, vm)) return 0;
-  SINKLAB_INPUT_CHECK(vm.count("overrides") && vm["overrides"].as<std::vector<std::string>>().size() == 1,
-                      "give the text to tokenize as one argument");
-  auto tok = Tokenizer::from_file(tokenizer_path(vm["config"].as<std::string>()));
-  auto ids = tok.encode(vm["overrides"].as<std::vector<std::string>>()[0], !vm.count("no-special"));
+  if (!parse_command(args, desc, usage, vm, {"DIR", "TEXT"})) return 0;
+  SINKLAB_INPUT_CHECK(rest_arguments(vm).size() == 1, "give the text to tokenize as one argument; {}",
+                      usage.substr(0, usage.find('\n')));
+  auto tok = Tokenizer::from_file(tokenizer_path(first_argument(vm)));
+  auto ids = tok.encode(rest_arguments(vm)[0], !vm.count("no-special"));
   std::cout << "ids    [" << fmt::format("{}", fmt::join(ids, ", ")) << "]\n";
   std::vector<std::string> tokens;
   for (auto id : ids) tokens.push_back(nlohmann::json(tok.id_to_token(id)).dump());
@@ -88,7 +88,7 @@ int generate_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   const std::string usage = "usage: sinklab generate DIR --prompt TEXT [--max-new N]\n\nGreedy decoding with the KV "
                             "cache; prints the prompt and its continuation.";
-  if (!parse_command(args, desc, usage, vm)) return 0;
+  if (!parse_command(args, desc, usage, vm, {"DIR", ""})) return 0;
   SINKLAB_INPUT_CHECK(vm.count("prompt"), "--prompt is required");
   const std::string dtype_name = vm["dtype"].as<std::string>();
   SINKLAB_INPUT_CHECK(dtype_name == "float32" || dtype_name == "bfloat16" || dtype_name == "float16",
@@ -96,7 +96,7 @@ int generate_command(const std::vector<std::string>& args) {
   const c10::Device device = resolve_device(vm["device"].as<std::string>());
   const at::ScalarType dtype = dtype_name == "bfloat16" ? at::kBFloat16 : dtype_name == "float16" ? at::kHalf : at::kFloat;
   configure_threads(vm["threads"].as<int>());
-  const std::string dir = vm["config"].as<std::string>();
+  const std::string dir = first_argument(vm);
   auto tok = Tokenizer::from_file(tokenizer_path(dir));
   auto model = load_language_model(dir, dtype, device);
   auto config = nlohmann::json::parse(read_file((fs::path(dir) / "config.json").string()));

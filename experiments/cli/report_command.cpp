@@ -15,9 +15,9 @@ int report_command(const std::vector<std::string>& args) {
       "usage: sinklab report RUN_OR_SWEEP_DIR [-o FILE]\n\n"
       "Writes one self-contained report.html (figures, interactive attention maps, metrics, provenance, config)\n"
       "that opens in a browser without a server. A sweep's report links a report per point.";
-  if (!parse_command(args, desc, usage, vm)) return 0;
+  if (!parse_command(args, desc, usage, vm, {"RUN_OR_SWEEP_DIR", ""})) return 0;
   apply_verbosity(vm);
-  const auto out = report::write_report(vm["config"].as<std::string>(), vm.count("output") ? vm["output"].as<std::string>() : "");
+  const auto out = report::write_report(first_argument(vm), vm.count("output") ? vm["output"].as<std::string>() : "");
   fmt::print("{}\n", out);
   return 0;
 }

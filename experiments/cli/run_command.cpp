@@ -5,11 +5,11 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
-#include "experiments/experiment.h"
-#include "experiments/report_stage.h"
+#include "experiments/experiments.h"
 #include "framework/io/atomic_file.h"
 #include "framework/report/run_report.h"
 #include "framework/runner/provenance.h"
+#include "framework/runner/publish.h"
 #include "framework/runner/run_dir.h"
 #include "framework/runner/runner.h"
 #include "framework/util/error.h"
@@ -21,30 +21,6 @@
 namespace fs = std::filesystem;
 
 namespace sinklab::cli {
-
-// Copies each stage's cache entry into run.h5 as /<stage>, with provenance on the root.
-static void assemble_run_h5(const std::string& path, const std::vector<StageRecord>& stages,
-                            const nlohmann::ordered_json& provenance) {
-  std::string tmp = temporary_path_for(path);
-  try {
-    Hdf5File run(tmp, Hdf5File::Mode::create);
-    for (const auto& s : stages) {
-      Hdf5File entry(s.entry, Hdf5File::Mode::read);
-      entry.copy_group_to("/", run, "/" + s.name);
-      run.set_attr("/" + s.name, "cached", std::int64_t(s.cached));
-      run.set_attr("/" + s.name, "compute_seconds", s.compute_seconds);
-    }
-    run.set_attr("/", "sinklab_version", std::string(SINKLAB_VERSION));
-    run.set_attr("/", "git_commit", provenance["git"]["commit"].get<std::string>());
-    run.set_attr("/", "config_hash", provenance["config"]["hash"].get<std::string>());
-    run.set_attr("/", "created", provenance["time"]["started"].get<std::string>());
-    run.set_attr("/", "provenance", provenance.dump());
-  } catch (...) {
-    fs::remove(tmp);
-    throw;
-  }
-  commit_file(tmp, path);
-}
 
 int run_command(const std::vector<std::string>& args, const std::vector<std::string>& full_command_line) {
   po::options_description desc("sinklab run options");
@@ -64,11 +40,10 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   auto t0 = std::chrono::steady_clock::now();
   const std::string started = now_iso8601();
 
-  std::vector<std::string> overrides;
-  if (vm.count("overrides")) overrides = vm["overrides"].as<std::vector<std::string>>();
+  std::vector<std::string> overrides = rest_arguments(vm);
   if (vm.count("device")) overrides.push_back("device=" + vm["device"].as<std::string>());
   if (vm.count("threads")) overrides.push_back("threads=" + std::to_string(vm["threads"].as<int>()));
-  const std::string config_path = vm["config"].as<std::string>();
+  const std::string config_path = first_argument(vm);
   auto cfg = load_config<RunConfig>(config_path, overrides);
 
   const c10::Device device = resolve_device(cfg.value.device);
@@ -100,22 +75,6 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     write_file_atomic(dir.file("config.resolved.yaml"),
                       "# resolved from " + config_path + "; config hash " + cfg.hash + "\n" + to_yaml(cfg.json));
     records = runner.run();
-    nlohmann::ordered_json summary;
-    summary["name"] = cfg.value.name;
-    summary["config_hash"] = cfg.hash;
-    for (const auto& r : records) {
-      if (r.artifacts.empty()) continue;
-      if (!ReportStage::is_report(r.name)) {
-        link_or_copy_files(r.artifacts, dir.file("artifacts/" + r.name));
-        continue;
-      }
-      // A report's figures go to figures/, its numbers into summary.json.
-      link_or_copy_files(r.artifacts, dir.file("figures"));
-      fs::remove(dir.file("figures/" + std::string(ReportStage::kSummaryFile)));
-      auto part = nlohmann::ordered_json::parse(read_file(r.artifacts + "/" + ReportStage::kSummaryFile));
-      for (auto it = part.begin(); it != part.end(); ++it) summary[it.key()] = it.value();
-    }
-
     ProvenanceInput pin;
     pin.command_line = full_command_line;
     pin.resolved_config = cfg.json;
@@ -128,13 +87,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     pin.seed = cfg.value.seed;
     pin.finished = now_iso8601();
     pin.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    auto provenance = build_provenance(pin);
-    assemble_run_h5(dir.file("run.h5"), records, provenance);
-
-    write_file_atomic(dir.file("summary.json"), summary.dump(2) + "\n");
-    pin.finished = now_iso8601();
-    pin.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    write_file_atomic(dir.file("provenance.json"), build_provenance(pin).dump(2) + "\n");
+    publish_run(dir, cfg.value.name, records, build_provenance(pin));
     log::set_file("");
     dir.finalize();
   } catch (...) {

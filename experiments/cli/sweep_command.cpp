@@ -13,7 +13,7 @@
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
 #include "experiments/cli/sweep_support.h"
-#include "experiments/experiment.h"
+#include "experiments/experiments.h"
 #include "framework/io/atomic_file.h"
 #include "framework/runner/runner.h"
 #include "framework/sweep/local_backend.h"
@@ -62,9 +62,8 @@ int start_sweep(const std::vector<std::string>& args) {
     SINKLAB_INPUT_CHECK(backend == "slurm" || !vm.count(opt), "--{} is a Slurm option; add --backend slurm", opt);
   SINKLAB_INPUT_CHECK(!(vm.count("cache") && vm.count("no-shared-cache")), "--cache and --no-shared-cache exclude each other");
 
-  const std::string config_path = fs::absolute(vm["config"].as<std::string>()).string();
-  std::vector<std::string> base;
-  if (vm.count("overrides")) base = vm["overrides"].as<std::vector<std::string>>();
+  const std::string config_path = fs::absolute(first_argument(vm)).string();
+  const std::vector<std::string> base = rest_arguments(vm);
   auto cfg = load_config<RunConfig>(config_path, base);
 
   std::vector<SweepAxis> grid, zipped;

@@ -27,9 +27,9 @@ int sweep_status_command(const std::vector<std::string>& args) {
       "One line per point: ok, failed (see its log), pending / running (in the Slurm queue), lost (left the\n"
       "queue without a status: killed by Slurm), unfinished (a local sweep still running or stopped).\n"
       "Exit code 1 when a point failed or was lost (with --wait: also when not every point is ok).";
-  if (!parse_command(args, desc, usage, vm)) return 0;
+  if (!parse_command(args, desc, usage, vm, {"DIR", ""})) return 0;
   apply_verbosity(vm);
-  const auto plan = SweepPlan::load(vm["config"].as<std::string>());
+  const auto plan = SweepPlan::load(first_argument(vm));
   const auto t0 = std::chrono::steady_clock::now();
   PointStates st;
   for (;;) {
@@ -69,9 +69,9 @@ int sweep_collect_command(const std::vector<std::string>& args) {
   po::options_description desc("sinklab sweep collect options");
   desc.add_options()("metric", po::value<std::string>(), "dotted path into the points' summary.json to plot (default: the sweep's)");
   po::variables_map vm;
-  if (!parse_command(args, desc, "usage: sinklab sweep collect DIR [--metric M]", vm)) return 0;
+  if (!parse_command(args, desc, "usage: sinklab sweep collect DIR [--metric M]", vm, {"DIR", ""})) return 0;
   apply_verbosity(vm);
-  auto plan = SweepPlan::load(vm["config"].as<std::string>());
+  auto plan = SweepPlan::load(first_argument(vm));
   const int code = collect_and_report(plan, vm.count("metric") ? vm["metric"].as<std::string>() : plan.metric);
   fmt::print("{}/summary.csv\n", plan.dir);
   return code;
@@ -87,9 +87,9 @@ int sweep_resume_command(const std::vector<std::string>& args) {
       "usage: sinklab sweep resume DIR [--jobs N] [slurm options]\n\n"
       "Runs again, in the same sweep directory, every point that failed, was lost or never finished, with the\n"
       "sweep's backend or --backend (Slurm: resubmitted with the options it was submitted with, unless given again).";
-  if (!parse_command(args, desc, usage, vm)) return 0;
+  if (!parse_command(args, desc, usage, vm, {"DIR", ""})) return 0;
   apply_verbosity(vm);
-  auto plan = SweepPlan::load(vm["config"].as<std::string>());
+  auto plan = SweepPlan::load(first_argument(vm));
   const auto st = point_states(plan);
   std::vector<std::size_t> todo, active;
   for (std::size_t i = 0; i < st.state.size(); ++i) {

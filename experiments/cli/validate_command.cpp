@@ -3,8 +3,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
-#include "experiments/experiment.h"
-#include "experiments/report_stage.h"
+#include "experiments/experiments.h"
 #include "framework/runner/runner.h"
 #include "framework/util/log.h"
 
@@ -18,9 +17,7 @@ int validate_command(const std::vector<std::string>& args) {
                             "with its hash and the stages a run would execute.";
   if (!parse_command(args, desc, usage, vm)) return 0;
   apply_verbosity(vm);
-  std::vector<std::string> overrides;
-  if (vm.count("overrides")) overrides = vm["overrides"].as<std::vector<std::string>>();
-  auto cfg = load_config<RunConfig>(vm["config"].as<std::string>(), overrides);
+  auto cfg = load_config<RunConfig>(first_argument(vm), rest_arguments(vm));
   Runner runner(RunnerOptions{});
   auto experiments = add_experiment_stages(cfg.value, runner);
   runner.validate();

@@ -190,12 +190,36 @@ ConfigNode load_config_file(const std::string& path, std::vector<std::string>* f
   return load_with_includes(fs::path(path), stack, files);
 }
 
+namespace {
+
+// `a.b=null`: the key goes, as if the file never wrote it (an optional section is then absent,
+// a field takes its default). Removing a key that is not there is an error, so a typo is not
+// silently ignored.
+void remove_key(ConfigNode& root, const std::vector<std::string>& parts, const std::string& assignment) {
+  ConfigNode* node = &root;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    const std::string where = i == 0 ? "the config" : "'" + join(std::vector<std::string>(parts.begin(), parts.begin() + i), ".") + "'";
+    ConfigEntry* e = node->kind == ConfigNode::Kind::map ? node->entry(parts[i]) : nullptr;
+    SINKLAB_INPUT_CHECK(e != nullptr, "override '{}' removes nothing: {} has no key '{}'{}", assignment, where, parts[i],
+                        did_you_mean(parts[i], node->keys()));
+    if (i + 1 < parts.size()) {
+      node = &e->value;
+      continue;
+    }
+    node->entries.erase(node->entries.begin() + (e - node->entries.data()));
+  }
+}
+
+}  // namespace
+
 void apply_override(ConfigNode& root, const std::string& assignment) {
   std::size_t eq = assignment.find('=');
   SINKLAB_INPUT_CHECK(eq != std::string::npos && eq > 0,
                       "override '{}' must look like key.path=value (e.g. theorem41.model.d=2)", assignment);
   std::string key_path = assignment.substr(0, eq);
   Location loc{fmt::format("command line '{}'", assignment), 0, 0};
+  SINKLAB_INPUT_CHECK(!trim(assignment.substr(eq + 1)).empty(),
+                      "override '{}' has no value: give one (YAML), or null to remove the key", assignment);
   ConfigNode value = parse_config_text(assignment.substr(eq + 1), loc.file);
   // Every location inside the value points at the override.
   std::vector<ConfigNode*> todo{&value};
@@ -206,10 +230,14 @@ void apply_override(ConfigNode& root, const std::string& assignment) {
     for (auto& i : n->items) todo.push_back(&i);
     for (auto& e : n->entries) e.key_loc = loc, todo.push_back(&e.value);
   }
-  ConfigNode* node = &root;
   auto parts = split(key_path, '.');
+  for (const auto& part : parts) SINKLAB_INPUT_CHECK(!part.empty(), "override '{}' has an empty key segment", assignment);
+  if (value.kind == ConfigNode::Kind::null) {
+    remove_key(root, parts, assignment);
+    return;
+  }
+  ConfigNode* node = &root;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    SINKLAB_INPUT_CHECK(!parts[i].empty(), "override '{}' has an empty key segment", assignment);
     if (node->kind == ConfigNode::Kind::null) node->kind = ConfigNode::Kind::map;
     SINKLAB_INPUT_CHECK(node->kind == ConfigNode::Kind::map, "override '{}': '{}' is {}, not a mapping", assignment,
                         join(std::vector<std::string>(parts.begin(), parts.begin() + i), "."),

@@ -46,7 +46,8 @@ ConfigNode parse_config_text(const std::string& text, const std::string& origin)
 ConfigNode load_config_file(const std::string& path, std::vector<std::string>* files = nullptr);
 // `over` wins; maps merge key by key, anything else is replaced.
 void merge_config(ConfigNode& base, const ConfigNode& over);
-// Applies "a.b.c=value" (value is YAML: 3, 0.5, [1, 2], {x: 1}, text).
+// Applies "a.b.c=value" (value is YAML: 3, 0.5, [1, 2], {x: 1}, text). "a.b=null" (or ~)
+// removes the key: an optional section is then absent, a field takes its default.
 void apply_override(ConfigNode& root, const std::string& assignment);
 // Expands ${VAR} / ${VAR:-default}; an unset VAR without default is an InputError at `loc`.
 std::string expand_env(const std::string& text, const Location& loc);

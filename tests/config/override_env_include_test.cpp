@@ -85,3 +85,25 @@ TEST_CASE("command-line overrides are validated like file keys", "[config]") {
   CHECK_THAT(error_of([&] { load_config<RunConfig>(path, {"theorem41.model.d"}); }), Contains("key.path=value"));
   CHECK_THAT(error_of([&] { load_config<RunConfig>(path, {"name.x=1"}); }), Contains("not a mapping"));
 }
+
+TEST_CASE("an override `key=null` removes a key or a whole section; removing an absent key is an error",
+          "[config]") {
+  test::TempDir dir;
+  auto path = dir.write("c.yaml", "name: c\nseed: 7\ntheorem41:\n  model: {b: 2, d: 3}\ntoy_learned:\n  models:\n"
+                                  "    m: {model: {kind: toy-averaging-2d}}\n");
+  auto full = load_config<RunConfig>(path, {});
+  REQUIRE(full.value.toy_learned.has_value());
+  auto cut = load_config<RunConfig>(path, {"toy_learned=null", "seed=~", "theorem41.model.d=null"});
+  CHECK_FALSE(cut.value.toy_learned.has_value());  // the section is gone
+  CHECK(cut.value.seed == 0);                        // a field takes its default
+  CHECK(cut.value.theorem41->model.d == theorem41::ModelParams{}.d);
+  CHECK(cut.value.theorem41->model.b == 2);
+  // Removing a section is the same config as never writing it: same hash.
+  auto without = dir.write("w.yaml", "name: c\ntheorem41:\n  model: {b: 2}\n");
+  CHECK(cut.hash == load_config<RunConfig>(without, {}).hash);
+  CHECK_THAT(error_of([&] { load_config<RunConfig>(path, {"toy_lerned=null"}); }),
+             Contains("removes nothing") && Contains("did you mean 'toy_learned'"));
+  CHECK_THAT(error_of([&] { load_config<RunConfig>(path, {"theorem41.data.count=null"}); }),
+             Contains("'theorem41' has no key 'data'"));
+  CHECK_THAT(error_of([&] { load_config<RunConfig>(path, {"seed="}); }), Contains("has no value"));
+}
