@@ -8,6 +8,7 @@
 #include "tests/support/process.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 using namespace sinklab::test;
@@ -217,8 +218,7 @@ TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
   const auto shared_root = sinklab::test::shared_dir();
   const fs::path shared = shared_root ? fs::path(*shared_root) : fs::path();
   if (!shared_root) {
-    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
-    return;
+    SINKLAB_SKIP("../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
   }
   const std::string dir = (shared / "models/tiny-phi3").string();
   auto info = sinklab::test::sinklab({"model", "info", dir});
@@ -239,8 +239,7 @@ TEST_CASE("the tiny-phi3 catch-tag-release example runs end to end; bad model in
           "[cli][catch_tag_release]") {
   const auto shared_root = sinklab::test::shared_dir();
   if (!shared_root) {
-    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
-    return;
+    SINKLAB_SKIP("../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
   }
   TempDir dir;
   const std::string example = example_config("tiny-phi3-catch-tag-release.yaml");
@@ -287,8 +286,7 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
           "are rejected", "[cli][pruning]") {
   const auto shared_root = sinklab::test::shared_dir();
   if (!shared_root) {
-    WARN("skipped: ../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
-    return;
+    SINKLAB_SKIP("../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
   }
   TempDir dir;
   const std::string example = example_config("tiny-phi3-pruning.yaml");
@@ -303,9 +301,10 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
                         "artifacts/prune.wanda/sinklab_pruning.json", "artifacts/ablate.oats_no_qkv_lowrank/config.json",
                         "figures/attention_mmlu_L0_H1.png", "figures/sinks_mmlu.svg", "figures/pca_result_L0H1_fig5.png"})
     CHECK(fs::exists(out + "/" + f));
-  auto summary = read_json(out + "/summary.json")["catch_tag_release"];
+  auto summary = read_json(out + "/summary.json");
   for (const char* v : {"magnitude", "wanda", "sparsegpt"}) CHECK(summary["pruning"][v]["sparsity"].get<double>() >= 0.5);
   CHECK(summary["pruning"]["oats"]["parameter_fraction"].get<double>() <= 0.5);
+  CHECK(summary["checkpoint"]["variants"].size() == 6);
   // `model info` reads the pruned checkpoint like any other.
   CHECK(sinklab::test::sinklab({"model", "info", out + "/artifacts/prune.wanda"}).exit_code == 0);
 
@@ -325,8 +324,7 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
           "[cli][eval]") {
   const auto shared_root = sinklab::test::shared_dir();
   if (!shared_root || !fs::is_directory("/usr/share/hamexam/T")) {
-    WARN("skipped: needs ../shared/models/tiny-phi3 and Debian's hamexam (scripts/setup.sh installs it)");
-    return;
+    SINKLAB_SKIP("needs ../shared/models/tiny-phi3 and Debian's hamexam (scripts/setup.sh installs it)");
   }
   TempDir dir;
   const std::string example = example_config("tiny-phi3-hamexam.yaml");
@@ -350,6 +348,19 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   CHECK(std::isfinite(dense_ppl));
   CHECK(dense_ppl > 1);
   CHECK(eval["wanda"]["perplexity"].get<double>() != dense_ppl);
+
+  // Perplexity only: the question set and the pruned variants removed on the command line
+  // (`key=null`); the summary names no few-shot task and draws no few-shot figure.
+  auto ppl = sinklab::test::sinklab({"run", example, model, "eval.data=null", "variants=null", "calibration=null",
+                                     "eval.perplexity={path: configs/prompts/sample.txt, window: 32, stride: 16}",
+                                     "--results", dir / "ppl", "-q"});
+  INFO(ppl.err);
+  REQUIRE(ppl.exit_code == 0);
+  auto ppl_summary = read_json(dir / "ppl/tiny-phi3-hamexam/latest/summary.json");
+  CHECK_FALSE(ppl_summary["eval"].contains("task"));
+  CHECK(ppl_summary["eval"]["variants"].size() == 1);
+  CHECK(ppl_summary["eval"]["variants"]["dense"]["perplexity"].get<double>() == Approx(dense_ppl).epsilon(1e-9));
+  CHECK_FALSE(fs::exists(dir / "ppl/tiny-phi3-hamexam/latest/figures/fewshot_accuracy.png"));
   auto results = dir / "bad";
   auto expect_rejected = [&](const std::vector<std::string>& overrides, const std::string& message) {
     expect_rejected_run({"run", example, model, "--results", results}, overrides, message, results + "/tiny-phi3-hamexam");

@@ -13,6 +13,7 @@
 #include "tests/support/process.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 using namespace sinklab::test;
@@ -32,7 +33,7 @@ int count_of(const std::string& text, const std::string& needle) {
 std::map<std::string, std::string> check_in_browser(const std::string& html, int expected_figures, const std::string& fragment = "") {
   auto page = load_in_chromium(html, fragment);
   if (!page) {
-    WARN("no chromium on PATH: " << html << " was checked as text only (scripts/setup.sh --tests installs chromium)");
+    skipped("no chromium on PATH: " + html + " was checked as text only (scripts/setup.sh --tests installs chromium)");
     return {};
   }
   INFO(page->browser_log.substr(0, 2000));
@@ -86,8 +87,7 @@ TEST_CASE("the report's attention view shows the hooked weights for every varian
           "[cli][report][shared]") {
   const auto shared = shared_dir();
   if (!shared) {
-    WARN("SKIPPED: ../shared (tiny-phi3) is not there; set SINKLAB_SHARED");
-    return;
+    SINKLAB_SKIP("../shared (tiny-phi3) is not there; set SINKLAB_SHARED");
   }
   TempDir dir;
   auto run = sinklab::test::sinklab({"run", std::string(source_dir()) + "/configs/examples/tiny-phi3-catch-tag-release.yaml",

@@ -20,6 +20,7 @@
 #include "tests/support/process.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 using Catch::Contains;
@@ -78,8 +79,7 @@ TEST_CASE("prompts are byte-identical to lm-evaluation-harness's MMLU format at 
 TEST_CASE("continuations are encoded as the harness does, for SentencePiece and byte-level tokenizers", "[eval][encode]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   test::TempDir dir;
   auto gz = test::run_process({"/bin/sh", "-c", "gzip -dc " + *shared + "/golden/tokenizers/gpt2_tokenizer.json.gz > " + (dir / "gpt2.json")});
@@ -210,8 +210,7 @@ TEST_CASE("perplexity with one window is exp of the mean NLL of a single forward
 TEST_CASE("perplexity of tiny-phi3 equals the one transformers' logits give", "[eval][perplexity]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   // Golden prompt 3 has 29 tokens and logits at every position.
   SafetensorsFile golden(*shared + "/golden/tiny-phi3/golden.safetensors");

@@ -8,6 +8,7 @@
 #include "framework/io/hdf5_store.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 
@@ -25,8 +26,7 @@ static void write_sample(const std::string& path) {
 
 TEST_CASE("h5dump reads sinklab files", "[io][interop]") {
   if (!have("h5dump --version")) {
-    WARN("skipped: h5dump not installed (apt-get install hdf5-tools)");
-    return;
+    SINKLAB_SKIP("h5dump not installed (apt-get install hdf5-tools)");
   }
   test::TempDir dir;
   write_sample(dir / "s.h5");
@@ -41,8 +41,7 @@ TEST_CASE("h5py reads sinklab files and sinklab reads h5py files", "[io][interop
   for (const char* candidate : {"/usr/bin/python3", "python3"})
     if (python.empty() && have(std::string(candidate) + " -c 'import h5py'")) python = candidate;
   if (python.empty()) {
-    WARN("skipped: no python3 with h5py (apt-get install python3-h5py)");
-    return;
+    SINKLAB_SKIP("no python3 with h5py (apt-get install python3-h5py)");
   }
   test::TempDir dir;
   write_sample(dir / "s.h5");
