@@ -1,6 +1,6 @@
 #pragma once
 // Attention sinks, massive activations and outlier feature dimensions, as the literature the
-// paper builds on defines them (DESIGN.md, "Paper facts"), plus the low-rank measures of each
+// paper builds on defines them (Gu et al.; Sun et al.), plus the low-rank measures of each
 // head's W_Q W_K^T and W_V.
 #include <ATen/core/Tensor.h>
 

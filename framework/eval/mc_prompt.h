@@ -1,6 +1,6 @@
 #pragma once
 // Multiple-choice prompts exactly as lm-evaluation-harness builds MMLU's (the "mmlu" task
-// group's default template, DESIGN.md "Paper facts"):
+// group's default template):
 //   description  "The following are multiple choice questions (with answers) about {subject}.\n\n"
 //                (underscores in the subject become spaces)
 //   doc text     question.strip() + "\nA. " + A + "\nB. " + B + ... + "\nAnswer:"

@@ -180,21 +180,6 @@ std::vector<std::string> verify_archive(const std::string& file) {
   return problems;
 }
 
-std::string read_archive_file(const std::string& file, const std::string& path, bool* found) {
-  Reader r(file);
-  std::string out;
-  bool hit = false;
-  r.each([&](const std::string& entry, unsigned type) {
-    const auto slash = entry.find('/');
-    if (!hit && type == AE_IFREG && (slash == std::string::npos ? entry : entry.substr(slash + 1)) == path) {
-      out = r.read_all();
-      hit = true;
-    }
-  });
-  if (found) *found = hit;
-  return out;
-}
-
 std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names) {
   Reader r(file);
   std::map<std::string, std::string> out;

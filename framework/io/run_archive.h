@@ -20,9 +20,6 @@ struct ArchiveOptions {
 std::size_t pack_archive(const std::string& dir, const std::string& file, const ArchiveOptions& options = {});
 // Problems found ("" per file is fine: empty vector = intact). Unreadable archives throw InputError.
 std::vector<std::string> verify_archive(const std::string& file);
-// One file of the archive by its path inside the run ("summary.json"), without unpacking; "" and
-// found = false when absent.
-std::string read_archive_file(const std::string& file, const std::string& path, bool* found = nullptr);
 // Every regular file whose path inside the run ends with one of `names` ("summary.json" matches
 // "summary.json" and "points/3/summary.json"), in one pass: path -> content.
 std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names);

@@ -18,7 +18,6 @@ class LinearStats {
   at::Tensor mean_square() const;   // [in] mean over tokens of x_j^2
   at::Tensor column_norm() const;   // [in] ||X_j||_2 over all tokens (Wanda's norm)
   at::Tensor hessian() const;       // [in, in] H = 2 X^T X / n (SparseGPT); requires gram
-  bool has_gram() const { return gram_.defined(); }
 
  private:
   std::int64_t features_ = 0, tokens_ = 0;

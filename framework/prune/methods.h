@@ -32,7 +32,6 @@ struct MethodInfo {
   bool needs_hessian;      // sparsegpt
 };
 const MethodInfo& prune_method(const std::string& name);  // InputError naming the methods
-std::vector<std::string> prune_method_names();
 
 // OATS's budget (Zhang & Papyan 2024, as their code computes it). Unstructured: the rank is
 // floor(kappa (1 - rho) out in / (out + in)) and each row of S keeps in - floor(in * (1 - (1 -

@@ -1,10 +1,15 @@
 #pragma once
-// What to prune and how: the `prune:` section of a variant (DESIGN.md, "Paper facts").
+// What to prune and how: the `prune:` section of a variant (hyperparameters from the paper and
+// the methods' reference code).
 #include <string>
+#include <vector>
 
 #include "framework/config/fields.h"
 
 namespace sinklab {
+
+// The registered pruning methods (methods.cpp's registry is their one home), for the config's check.
+std::vector<std::string> prune_method_names();
 
 // "unstructured", or N:M (N weights kept in every group of M consecutive inputs of a row).
 struct SparsityPattern {
@@ -27,7 +32,7 @@ struct PruneConfig {
   int power_iterations = 2;
   template <class V>
   void fields(V& v) {
-    v("method", method, "magnitude, wanda, sparsegpt or oats", Check::one_of({"magnitude", "wanda", "sparsegpt", "oats"}));
+    v("method", method, "pruning method, as registered in framework/prune/methods.cpp (magnitude, wanda, sparsegpt, oats today)", Check::one_of(prune_method_names()));
     v("sparsity", sparsity, "fraction of each matrix's weights removed (the parameter budget for oats)",
       Check::between(0, 0.99));
     v("pattern", pattern, "unstructured, or N:M such as 2:4 or 4:8 (sparsity must then be 1 - N/M)");
