@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "framework/util/error.h"
-#include "framework/util/strings.h"
 
 namespace sinklab {
 

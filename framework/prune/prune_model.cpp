@@ -10,7 +10,6 @@
 #include "framework/model/language_model.h"
 #include "framework/prune/methods.h"
 #include "framework/util/error.h"
-#include "framework/util/log.h"
 
 namespace sinklab {
 

@@ -9,7 +9,6 @@
 #include "framework/io/atomic_file.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
-#include "framework/util/strings.h"
 #include "framework/util/system.h"
 
 namespace fs = std::filesystem;

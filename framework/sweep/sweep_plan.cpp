@@ -5,7 +5,6 @@
 
 #include "framework/io/atomic_file.h"
 #include "framework/util/error.h"
-#include "framework/util/strings.h"
 #include "framework/util/subprocess.h"
 #include "framework/util/system.h"
 
