@@ -62,10 +62,7 @@ int main(int argc, char** argv) {
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
-    if (cmd == "model") {
-      SINKLAB_INPUT_CHECK(!rest.empty() && rest[0] == "info", "usage: sinklab model info DIR");
-      return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
-    }
+    if (cmd == "model") return sinklab::cli::model_info_command(rest);  // info | families | --help
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
                                           sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
