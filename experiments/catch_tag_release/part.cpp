@@ -72,9 +72,8 @@ void CatchTagReleasePart::check_indices(const checkpoint::Inputs&, const ModelSp
   };
   auto check_site = [&](const std::string& name, const std::string& key) {
     const HookSite& site = hook_site(name);
-    SINKLAB_INPUT_CHECK(!site.rotary_only || spec.rotary_dim() > 0,
-                        "{}: site '{}' exists only in models with rotary positions; {} ({}) has learned positions: use "
-                        "'{}'", key, name, m.display_name, spec.model_type, site.short_name.substr(4));
+    SINKLAB_INPUT_CHECK(computes_site(spec, site), "{}: {} ({}) has no site '{}': {}", key, m.display_name,
+                        spec.model_type, name, site.meaning);
   };
   auto check_head = [&](std::int64_t head, const std::string& name, const std::string& key) {
     const bool kv = hook_site(name).heads == HeadKind::key_value;

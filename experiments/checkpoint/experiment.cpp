@@ -26,6 +26,7 @@ std::vector<std::unique_ptr<Stage>> CheckpointExperiment::stages() const {
 }
 
 void CheckpointExperiment::report(const RunView& run, const std::string& dir, nlohmann::ordered_json& summary) const {
+  inputs_.pool->release();  // the report reads the run only: a 14B model need not stay loaded while it draws
   auto& js = summary[stage_names::experiment];
   js["model"] = inputs_.models.front().display_name;
   js["indices"] = "layers, heads and positions are 0-based";

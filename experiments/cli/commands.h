@@ -9,7 +9,7 @@ namespace sinklab::cli {
 int run_command(const std::vector<std::string>& args, const std::vector<std::string>& full_command_line);
 int validate_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
-int model_info_command(const std::vector<std::string>& args);
+int model_command(const std::vector<std::string>& args);  // info | families
 int tokenize_command(const std::vector<std::string>& args);
 int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);

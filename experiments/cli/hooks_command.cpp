@@ -22,8 +22,9 @@ int hooks_command(const std::vector<std::string>& args) {
   std::cout << fmt::format("{:<15} {:<32} {:<22} {}\n", "site", "full name", "shape", "meaning");
   for (const auto& s : hook_sites()) {
     std::string note;
-    if (s.rotary_only) note = " (rotary models only)";
-    if (s.learned_positions_only) note = " (learned-position models only)";
+    if (s.needs == SiteNeeds::rotary_positions) note = " (rotary models only)";
+    if (s.needs == SiteNeeds::learned_positions) note = " (learned-position models only)";
+    if (s.needs == SiteNeeds::gated_mlp) note = " (gated-MLP models only)";
     std::cout << fmt::format("{:<15} {:<32} {:<22} {}{}\n", s.short_name, s.per_block ? "blocks.<l>." + s.long_name : s.long_name,
                              s.shape, s.meaning, note);
   }

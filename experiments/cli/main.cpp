@@ -24,7 +24,8 @@ commands:
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
   hooks                             every hook site: names, shapes and meanings
-  model info DIR                    a HuggingFace checkpoint's architecture, sizes and files
+  model info DIR                    a HuggingFace checkpoint's family, architecture, sizes and files
+  model families                    every model family sinklab loads and what it declares
   tokenize DIR TEXT                 token ids of TEXT with DIR/tokenizer.json
   generate DIR --prompt TEXT        greedy continuation of TEXT (--max-new N)
 
@@ -64,10 +65,7 @@ int main(int argc, char** argv) {
     if (cmd == "hooks") return sinklab::cli::hooks_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
-    if (cmd == "model") {
-      SINKLAB_INPUT_CHECK(!rest.empty() && rest[0] == "info", "usage: sinklab model info DIR");
-      return sinklab::cli::model_info_command(std::vector<std::string>(rest.begin() + 1, rest.end()));
-    }
+    if (cmd == "model") return sinklab::cli::model_command(rest);  // info | families | --help
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
                                           sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {

@@ -36,7 +36,7 @@ std::vector<HookSite> make_sites() {
   s.push_back(model_level(site("embed", "hook_embed", "[pos, d_model]", "token embedding (before any block)", "token embedding")));
   HookSite pos = model_level(site("pos_embed", "hook_pos_embed", "[pos, d_model]",
                                   "learned position embedding, added to hook_embed", "position embedding"));
-  pos.learned_positions_only = true;
+  pos.needs = SiteNeeds::learned_positions;
   s.push_back(pos);
   s.push_back(site("resid_pre", "hook_resid_pre", "[pos, d_model]", "residual stream entering the block",
                    "residual stream entering"));
@@ -54,13 +54,13 @@ std::vector<HookSite> make_sites() {
                                    "queries after the rotary embedding (TransformerLens attn.hook_rot_q)",
                                    "rotated queries of"),
                               H::query, 1);
-  rot_q.rotary_only = true;
+  rot_q.needs = SiteNeeds::rotary_positions;
   s.push_back(rot_q);
   HookSite rot_k = with_heads(site("rot_k", "attn.hook_rot_k", "[pos, kv_head, d_head]",
                                    "keys after the rotary embedding, per key/value head (TransformerLens attn.hook_rot_k)",
                                    "rotated keys of"),
                               H::key_value, 1);
-  rot_k.rotary_only = true;
+  rot_k.needs = SiteNeeds::rotary_positions;
   s.push_back(rot_k);
   HookSite scores = with_heads(site("attn_scores", "attn.hook_attn_scores", "[head, query, key]",
                                     "attention logits q.k/sqrt(d_head) before softmax; blocked keys hold the dtype's lowest value",
@@ -87,8 +87,10 @@ std::vector<HookSite> make_sites() {
                    "MLP input: the second norm's output, weight applied", "FFN input,"));
   s.push_back(site("pre", "mlp.hook_pre", "[pos, d_mlp]",
                    "MLP pre-activation: the gate projection (gated MLPs) or the first projection", "MLP pre-activation,"));
-  s.push_back(site("pre_linear", "mlp.hook_pre_linear", "[pos, d_mlp]",
-                   "gated MLPs only: the up projection, multiplied by act(pre)", "MLP up projection,"));
+  HookSite pre_linear = site("pre_linear", "mlp.hook_pre_linear", "[pos, d_mlp]",
+                             "gated MLPs only: the up projection, multiplied by act(pre)", "MLP up projection,");
+  pre_linear.needs = SiteNeeds::gated_mlp;
+  s.push_back(pre_linear);
   s.push_back(site("post", "mlp.hook_post", "[pos, d_mlp]", "MLP activation: the input of the down projection",
                    "MLP activation,"));
   s.push_back(site("mlp_out", "hook_mlp_out", "[pos, d_model]", "MLP output added to the residual stream", "MLP output,"));

@@ -15,6 +15,9 @@ namespace sinklab {
 
 // Which heads a site's head axis counts: query heads, or the (fewer) key/value heads.
 enum class HeadKind { none, query, key_value };
+// What a model must have for the site to exist (TransformerLens, too, has rot_q/rot_k only in
+// rotary models); framework/model's computes_site() answers it for a checkpoint.
+enum class SiteNeeds { nothing, rotary_positions, learned_positions, gated_mlp };
 
 struct HookSite {
   std::string short_name;   // "pattern"; what configs write
@@ -23,8 +26,7 @@ struct HookSite {
   HeadKind heads = HeadKind::none;
   int head_axis = -1;       // axis of the head index in one sequence's tensor; -1 without heads
   bool attention_map = false;  // [head, query, key]
-  bool rotary_only = false;    // exists only in models with rotary positions (rot_q, rot_k)
-  bool learned_positions_only = false;  // exists only in models with a position table (pos_embed)
+  SiteNeeds needs = SiteNeeds::nothing;
   std::string shape;        // "[head, query, key]"
   std::string meaning;      // what the value is, for the `meaning` attribute of stored datasets
   std::string title;        // "attention", for figure titles: "<title> layer 3 head 6"

@@ -1,9 +1,10 @@
 #pragma once
-// A causal language model loaded from a HuggingFace checkpoint directory, whatever its family,
-// and the registry that picks the family from config.json's model_type.
+// A causal language model loaded from a HuggingFace checkpoint directory, whatever its family
+// (the families are in families/registry.h; TransformerLM computes them all).
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,12 +45,14 @@ class LanguageModel {
   // the family fuses), for saving an edited model as a HuggingFace checkpoint.
   virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const = 0;
   // Greedy decoding with the KV cache: prompt ids -> prompt + up to max_new ids (stops at stop_id).
+  // `on_step`, if given, sees each step's next-token logits [vocab] float32 before the argmax.
+  using StepLogits = std::function<void(const at::Tensor& logits)>;
   std::vector<std::int64_t> generate_greedy(const std::vector<std::int64_t>& prompt, int max_new,
-                                            std::int64_t stop_id = -1) const;
+                                            std::int64_t stop_id = -1, const StepLogits& on_step = {}) const;
 };
 
-// Loads `dir` with the family its config.json names (llama, mistral, qwen2, phi3, gpt2), in
-// `dtype`, on `device`.
+// Loads `dir` with the family its config.json's model_type names (all_families()), in `dtype`,
+// on `device`.
 std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype = at::kFloat,
                                                    c10::Device device = c10::Device(c10::DeviceType::CPU));
 

@@ -1,17 +1,98 @@
 #include "framework/model/model_spec.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "framework/hooks/hook_sites.h"
 #include "framework/io/atomic_file.h"
+#include "framework/model/family.h"
+#include "framework/model/families/registry.h"
 #include "framework/util/error.h"
 #include "framework/util/strings.h"
 
 namespace sinklab {
+namespace {
 
-const std::vector<std::string>& ModelSpec::supported_types() {
-  static const std::vector<std::string> types{"llama", "mistral", "qwen2", "phi3", "gpt2"};
-  return types;
+// config.json read through a family's key names. A null value counts as absent: transformers
+// writes null for "the default".
+class ConfigJson {
+ public:
+  ConfigJson(const nlohmann::json& j, const std::string& path) : j_(j), path_(path) {}
+  bool has(const std::string& key) const { return !key.empty() && j_.contains(key) && !j_[key].is_null(); }
+  template <class T>
+  T need(const std::string& key) const {
+    SINKLAB_INPUT_CHECK(has(key), "'{}' has no '{}'", path_, key);
+    return j_[key].get<T>();
+  }
+  template <class T>
+  T get(const std::string& key, T fallback) const {
+    return has(key) ? j_[key].get<T>() : fallback;
+  }
+  const nlohmann::json& object(const std::string& key) const {
+    static const nlohmann::json empty = nlohmann::json::object();
+    return has(key) && j_[key].is_object() ? j_[key] : empty;
+  }
+
+ private:
+  const nlohmann::json& j_;
+  const std::string& path_;
+};
+
+// RoPE's base and rotated fraction: newer transformers write rope_parameters {rope_theta,
+// partial_rotary_factor, rope_type}, older ones top-level keys and rope_scaling for scaled variants.
+void read_rope(const ConfigJson& c, const ConfigKeys& keys, const std::string& path, ModelSpec& s) {
+  const nlohmann::json& rope = c.object("rope_parameters");
+  s.rope_theta = rope.value("rope_theta", c.get("rope_theta", keys.rope_theta_default));
+  s.partial_rotary_factor = rope.value("partial_rotary_factor", c.get("partial_rotary_factor", 1.0));
+  const nlohmann::json& scaling = c.object("rope_scaling");
+  const std::string type =
+      rope.value("rope_type", scaling.value("rope_type", scaling.value("type", std::string("default"))));
+  SINKLAB_INPUT_CHECK(type == "default", "'{}': rope_type '{}' is not supported yet (only 'default')", path, type);
+  SINKLAB_INPUT_CHECK(s.partial_rotary_factor > 0 && s.partial_rotary_factor <= 1 && s.rotary_dim() % 2 == 0,
+                      "'{}': partial_rotary_factor {} must rotate an even number of the {} head dims", path,
+                      s.partial_rotary_factor, s.head_dim);
 }
+
+ModelSpec read_spec(const ConfigJson& c, const Family& f, const std::string& path) {
+  const ConfigKeys& k = f.config;
+  ModelSpec s;
+  s.family = &f;
+  s.model_type = f.model_type;
+  s.vocab_size = c.need<std::int64_t>("vocab_size");
+  s.hidden_size = c.need<std::int64_t>(k.hidden_size);
+  s.num_layers = c.need<std::int64_t>(k.num_layers);
+  s.num_heads = c.need<std::int64_t>(k.num_heads);
+  s.num_kv_heads = c.get(k.num_kv_heads, s.num_heads);
+  SINKLAB_INPUT_CHECK(s.num_heads > 0 && s.num_kv_heads > 0 && s.num_heads % s.num_kv_heads == 0,
+                      "'{}': {} ({}) must be a multiple of {} ({})", path, k.num_heads, s.num_heads,
+                      k.num_kv_heads.empty() ? "the key/value heads" : k.num_kv_heads, s.num_kv_heads);
+  if (c.has(k.head_dim)) {
+    s.head_dim = c.need<std::int64_t>(k.head_dim);
+  } else {
+    SINKLAB_INPUT_CHECK(s.hidden_size % s.num_heads == 0, "'{}': {} ({}) is not a multiple of {} ({})", path,
+                        k.hidden_size, s.hidden_size, k.num_heads, s.num_heads);
+    s.head_dim = s.hidden_size / s.num_heads;
+  }
+  s.intermediate_size = k.intermediate_factor > 0 ? c.get(k.intermediate_size, k.intermediate_factor * s.hidden_size)
+                                                  : c.need<std::int64_t>(k.intermediate_size);
+  s.norm_eps = c.get(k.norm_eps, k.norm_eps_default);
+  s.hidden_act = c.get(k.activation, k.activation_default);
+  SINKLAB_INPUT_CHECK(std::find(k.activations.begin(), k.activations.end(), s.hidden_act) != k.activations.end(),
+                      "'{}': {} '{}' is not supported for {} ({})", path, k.activation, s.hidden_act, f.model_type,
+                      join(k.activations, ", "));
+  s.tie_word_embeddings = c.get("tie_word_embeddings", k.tie_default);
+  s.attention_bias = c.get(k.attention_bias, false);
+  s.mlp_bias = c.get(k.mlp_bias, false);
+  for (const auto& flag : k.refused_flags)
+    SINKLAB_INPUT_CHECK(!c.get(flag, false), "'{}': {} true is not supported for {} yet", path, flag, f.model_type);
+  s.rotary = f.positions == Positions::rotary;
+  if (s.rotary) read_rope(c, k, path, s);
+  else s.max_positions = c.need<std::int64_t>(k.max_positions);
+  if (c.has(k.sliding_window)) s.sliding_window = c.need<std::int64_t>(k.sliding_window);
+  return s;
+}
+
+}  // namespace
 
 ModelSpec ModelSpec::from_config_json(const std::string& path) {
   nlohmann::json j;
@@ -20,60 +101,29 @@ ModelSpec ModelSpec::from_config_json(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("'{}' is not valid JSON: {}", path, e.what()));
   }
-  ModelSpec s;
-  auto need = [&](const char* key) -> const nlohmann::json& {
-    SINKLAB_INPUT_CHECK(j.contains(key) && !j[key].is_null(), "'{}' has no '{}'", path, key);
-    return j[key];
-  };
+  const ConfigJson c(j, path);
   try {
-    s.model_type = need("model_type").get<std::string>();
-    const auto& types = supported_types();
-    SINKLAB_INPUT_CHECK(std::find(types.begin(), types.end(), s.model_type) != types.end(),
-                        "'{}': model_type '{}' is not supported; supported: {}", path, s.model_type, join(types, ", "));
-    s.vocab_size = need("vocab_size").get<std::int64_t>();
-    if (s.model_type == "gpt2") {
-      // GPT-2 names its sizes differently and has learned positions, LayerNorm and GELU.
-      s.hidden_size = need("n_embd").get<std::int64_t>();
-      s.num_layers = need("n_layer").get<std::int64_t>();
-      s.num_heads = s.num_kv_heads = need("n_head").get<std::int64_t>();
-      s.head_dim = s.hidden_size / s.num_heads;
-      s.intermediate_size = j.contains("n_inner") && !j["n_inner"].is_null() ? j["n_inner"].get<std::int64_t>() : 4 * s.hidden_size;
-      s.max_positions = need("n_positions").get<std::int64_t>();
-      s.rms_norm_eps = j.value("layer_norm_epsilon", 1e-5);
-      s.hidden_act = j.value("activation_function", std::string("gelu_new"));
-      s.tie_word_embeddings = j.value("tie_word_embeddings", true);
-      SINKLAB_INPUT_CHECK(s.hidden_act == "gelu_new", "'{}': activation_function '{}' is not supported (gelu_new)",
-                          path, s.hidden_act);
-      return s;
+    const std::string type = c.need<std::string>("model_type");
+    const Family* family = nullptr;
+    try {
+      family = &find_family(type);
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("'{}': {}", path, e.what()));
     }
-    s.hidden_size = need("hidden_size").get<std::int64_t>();
-    s.intermediate_size = need("intermediate_size").get<std::int64_t>();
-    s.num_layers = need("num_hidden_layers").get<std::int64_t>();
-    s.num_heads = need("num_attention_heads").get<std::int64_t>();
-    s.num_kv_heads = j.value("num_key_value_heads", s.num_heads);
-    s.head_dim = j.contains("head_dim") && !j["head_dim"].is_null() ? j["head_dim"].get<std::int64_t>()
-                                                                    : s.hidden_size / s.num_heads;
-    s.rms_norm_eps = j.value("rms_norm_eps", 1e-6);
-    s.tie_word_embeddings = j.value("tie_word_embeddings", false);
-    s.attention_bias = s.model_type == "qwen2" || j.value("attention_bias", false);
-    s.hidden_act = j.value("hidden_act", std::string("silu"));
-    // Newer transformers write rope_parameters {rope_theta, partial_rotary_factor, rope_type}.
-    const nlohmann::json rope = j.value("rope_parameters", nlohmann::json::object());
-    s.rope_theta = rope.value("rope_theta", j.value("rope_theta", 10000.0));
-    s.partial_rotary_factor = rope.value("partial_rotary_factor", j.value("partial_rotary_factor", 1.0));
-    std::string rope_type = rope.value("rope_type", std::string("default"));
-    SINKLAB_INPUT_CHECK(rope_type == "default", "'{}': rope_type '{}' is not supported yet (only 'default')", path,
-                        rope_type);
-    if (j.contains("sliding_window") && !j["sliding_window"].is_null() && j.value("use_sliding_window", true))
-      s.sliding_window = j["sliding_window"].get<std::int64_t>();
+    return read_spec(c, *family, path);
   } catch (const nlohmann::json::exception& e) {
     throw InputError(fmt::format("'{}': a field has the wrong type: {}", path, e.what()));
   }
-  SINKLAB_INPUT_CHECK(s.num_heads > 0 && s.num_kv_heads > 0 && s.num_heads % s.num_kv_heads == 0,
-                      "'{}': num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", path,
-                      s.num_heads, s.num_kv_heads);
-  SINKLAB_INPUT_CHECK(s.hidden_act == "silu", "'{}': hidden_act '{}' is not supported (silu only)", path, s.hidden_act);
-  return s;
+}
+
+bool computes_site(const ModelSpec& spec, const HookSite& site) {
+  switch (site.needs) {
+    case SiteNeeds::rotary_positions: return spec.rotary;
+    case SiteNeeds::learned_positions: return !spec.rotary;
+    case SiteNeeds::gated_mlp: return spec.family && spec.family->mlp == MlpKind::gated;
+    case SiteNeeds::nothing: break;
+  }
+  return true;
 }
 
 }  // namespace sinklab

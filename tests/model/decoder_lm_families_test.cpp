@@ -1,4 +1,4 @@
-// The llama-family decoder on tiny random checkpoints the test writes itself (names and shapes
+// TransformerLM on llama-family checkpoints the test writes itself (names and shapes
 // exactly as transformers writes them): masking, padding, KV cache and fused-weight invariants.
 #include <ATen/ATen.h>
 
@@ -8,7 +8,7 @@
 
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
-#include "framework/model/decoder_lm.h"
+#include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -95,7 +95,7 @@ TEST_CASE("llama, mistral, qwen2 and phi3 checkpoints: causal, padding-invariant
                                          {"phi3", 4, false, {{"rope_parameters", {{"rope_theta", 500.0}, {"partial_rotary_factor", 0.5}}}}}}) {
     INFO(c.type);
     auto weights = llama_weights(c.kv, c.bias, 1);
-    auto model = DecoderLM::load(write_checkpoint(dir, c.type, c.type, c.kv, c.type == "phi3" ? fuse_for_phi3(weights) : weights, c.extra));
+    auto model = TransformerLM::load(write_checkpoint(dir, c.type, c.type, c.kv, c.type == "phi3" ? fuse_for_phi3(weights) : weights, c.extra));
     auto ids = random_ids(2, 9, 2);
     auto full = model.forward(ids);  // [2, 9, V]
 
@@ -126,15 +126,15 @@ TEST_CASE("llama, mistral, qwen2 and phi3 checkpoints: causal, padding-invariant
 TEST_CASE("phi3's fused qkv/gate_up weights give exactly the split llama computation", "[model][families]") {
   test::TempDir dir;
   auto weights = llama_weights(4, false, 7);
-  auto llama = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 4, weights));
-  auto phi3 = DecoderLM::load(write_checkpoint(dir, "phi3", "phi3", 4, fuse_for_phi3(weights)));
+  auto llama = TransformerLM::load(write_checkpoint(dir, "llama", "llama", 4, weights));
+  auto phi3 = TransformerLM::load(write_checkpoint(dir, "phi3", "phi3", 4, fuse_for_phi3(weights)));
   auto ids = random_ids(1, 12, 3);
   CHECK(at::equal(llama.forward(ids), phi3.forward(ids)));
 }
 
 TEST_CASE("greedy generation with the cache equals re-running the whole sequence", "[model][families]") {
   test::TempDir dir;
-  auto model = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 5)));
+  auto model = TransformerLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 5)));
   auto out = model.generate_greedy({3, 14, 15}, 6);
   REQUIRE(out.size() == 9);
   for (std::size_t t = 3; t < out.size(); ++t) {
@@ -146,7 +146,7 @@ TEST_CASE("greedy generation with the cache equals re-running the whole sequence
 
 TEST_CASE("a cached prompt prefix can be reused for several continuations", "[model][families]") {
   test::TempDir dir;
-  auto model = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 9)));
+  auto model = TransformerLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 9)));
   auto prefix = random_ids(1, 6, 4), a = random_ids(1, 3, 5), b = random_ids(1, 4, 6);
   HookPoints none = HookPoints::none();
   KvCache shared;
@@ -164,7 +164,7 @@ TEST_CASE("attention weights are the checkpoint's projections, split for phi3", 
   test::TempDir dir;
   auto weights = llama_weights(2, false, 9);
   std::map<std::string, at::Tensor> m(weights.begin(), weights.end());
-  auto phi3 = DecoderLM::load(write_checkpoint(dir, "phi3", "phi3", 2, fuse_for_phi3(weights)));
+  auto phi3 = TransformerLM::load(write_checkpoint(dir, "phi3", "phi3", 2, fuse_for_phi3(weights)));
   auto w = phi3.attention_weights(1);
   CHECK(at::equal(w.q, m["model.layers.1.self_attn.q_proj.weight"]));
   CHECK(at::equal(w.k, m["model.layers.1.self_attn.k_proj.weight"]));
@@ -175,7 +175,7 @@ TEST_CASE("attention weights are the checkpoint's projections, split for phi3", 
 
 TEST_CASE("streaming hooks hand over exactly what a caching forward keeps", "[model][families][hooks]") {
   test::TempDir dir;
-  auto model = DecoderLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 5)));
+  auto model = TransformerLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 5)));
   auto ids = random_ids(1, 9, 4);
   std::set<std::string> names{hook_name(0, "pattern"), hook_name(1, "resid_post")};
   HookPoints kept = HookPoints::only(names);
@@ -192,7 +192,7 @@ TEST_CASE("a bfloat16 forward pass runs and stays close to float32", "[model][fa
   // Regression: the attention mask used float32's lowest value, which overflows bfloat16.
   test::TempDir dir;
   auto path = write_checkpoint(dir, "llama", "llama", 4, llama_weights(4, false, 11));
-  auto f32 = DecoderLM::load(path), bf16 = DecoderLM::load(path, at::kBFloat16);
+  auto f32 = TransformerLM::load(path), bf16 = TransformerLM::load(path, at::kBFloat16);
   auto ids = random_ids(2, 10, 6);
   HookPoints a = HookPoints::only({hook_name(1, "pattern")}), b = HookPoints::only({hook_name(1, "pattern")});
   f32.forward(ids, a);

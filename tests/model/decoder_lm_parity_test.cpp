@@ -7,10 +7,11 @@
 
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
-#include "framework/model/decoder_lm.h"
+#include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 
@@ -19,10 +20,9 @@ static double max_abs_diff(const at::Tensor& a, const at::Tensor& b) { return (a
 TEST_CASE("tiny-phi3 matches transformers: logits, every attention pattern and hidden state", "[model][parity]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
-  auto model = DecoderLM::load(*shared + "/models/tiny-phi3", at::kFloat);
+  auto model = TransformerLM::load(*shared + "/models/tiny-phi3", at::kFloat);
   CHECK(model.spec().model_type == "phi3");
   CHECK(model.spec().rope_theta == 10000.0);  // from the newer rope_parameters key
   SafetensorsFile golden(*shared + "/golden/tiny-phi3/golden.safetensors");
@@ -53,8 +53,7 @@ TEST_CASE("tiny-phi3 matches transformers: logits, every attention pattern and h
 TEST_CASE("a checkpoint directory with a missing shard or a wrong shape is refused with its name", "[model][bad-input]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found");
-    return;
+    SINKLAB_SKIP("../shared not found");
   }
   test::TempDir dir;
   namespace fs = std::filesystem;
@@ -62,14 +61,14 @@ TEST_CASE("a checkpoint directory with a missing shard or a wrong shape is refus
   fs::copy_file(src + "/config.json", dir / "config.json");
   fs::copy_file(src + "/model.safetensors.index.json", dir / "model.safetensors.index.json");
   fs::copy_file(src + "/model-00001-of-00002.safetensors", dir / "model-00001-of-00002.safetensors");
-  CHECK_THROWS_WITH(DecoderLM::load(dir.path()), Catch::Contains("model-00002-of-00002.safetensors") &&
+  CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("model-00002-of-00002.safetensors") &&
                                                      Catch::Contains("missing"));
   fs::copy_file(src + "/model-00002-of-00002.safetensors", dir / "model-00002-of-00002.safetensors");
   auto cfg = nlohmann::json::parse(read_file(dir / "config.json"));
   cfg["intermediate_size"] = 512;
   write_file_atomic(dir / "config.json", cfg.dump());
-  CHECK_THROWS_WITH(DecoderLM::load(dir.path()), Catch::Contains("mlp.down_proj.weight") && Catch::Contains("config.json implies [256, 512]"));
+  CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("mlp.down_proj.weight") && Catch::Contains("config.json implies [256, 512]"));
   cfg["model_type"] = "gpt-j";
   write_file_atomic(dir / "config.json", cfg.dump());
-  CHECK_THROWS_WITH(DecoderLM::load(dir.path()), Catch::Contains("not supported; supported: llama, mistral, qwen2, phi3"));
+  CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("not supported; supported: llama, mistral, qwen2, phi3"));
 }

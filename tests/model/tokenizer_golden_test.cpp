@@ -9,6 +9,7 @@
 #include "framework/util/error.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 
@@ -52,8 +53,7 @@ std::string gunzip(const std::string& gz, const test::TempDir& dir) {
 TEST_CASE("tokenizers match HuggingFace on every golden string", "[tokenizer][parity]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED)");
   }
   const std::string g = *shared + "/golden/tokenizers/";
   SECTION("tiny-phi3: SentencePiece-style BPE with byte fallback") {

@@ -10,6 +10,7 @@
 #include "framework/util/error.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/skip.h"
 
 using namespace sinklab;
 using Catch::Contains;
@@ -46,8 +47,7 @@ TEST_CASE("calibration documents come from text, JSON lines, gzip and directorie
 TEST_CASE("calibration windows are reproducible, start with BOS and cover the requested shape", "[prune][calibration]") {
   auto shared = test::shared_dir();
   if (!shared) {
-    WARN("skipped: ../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
-    return;
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
   }
   auto tok = Tokenizer::from_file(*shared + "/models/tiny-phi3/tokenizer.json");
   std::vector<std::string> docs;
