@@ -1,11 +1,14 @@
 // The checkpoint experiment's shared sections: checkpoint resolution and its messages, variant
 // order, tokenized prompts whose pieces and offsets describe the decoded text exactly, and the
-// model pool that loads each variant once per run.
+// checks against a checkpoint's config.json before anything runs. (The model pool's one load
+// per variant is checked where stages run: catch_tag_release_test, pruning_test.)
 #include "tests/support/catch.h"
 #include <filesystem>
 
 #include "experiments/checkpoint/inputs.h"
 #include "experiments/checkpoint/prompt_tokens.h"
+#include "experiments/experiments.h"
+#include "framework/util/error.h"
 #include "framework/io/atomic_file.h"
 #include "framework/model/tokenizer/tokenizer.h"
 #include "framework/plot/panels.h"
@@ -73,4 +76,29 @@ TEST_CASE("prompt pieces concatenate to the decoded text and offsets index it", 
   CHECK(cut.ids.size() == 3);
   CHECK(token_label("\n\nabc") == "\\n\\nabc");
   CHECK(token_label("abcdefghijklmnop", 5) == "abcd\u2026");
+}
+
+// A site the model does not compute (TransformerLens has no rot_q in GPT-2 either), or a head it
+// does not have, is refused from config.json alone - before any stage loads the checkpoint.
+TEST_CASE("sites and heads a checkpoint does not have are refused before a run", "[experiments][checkpoint][bad-input]") {
+  test::TempDir dir;
+  dir.write("gpt2/config.json", R"({"model_type": "gpt2", "vocab_size": 64, "n_embd": 16, "n_layer": 2, "n_head": 2,
+                                     "n_positions": 32})");
+  dir.write("gpt2/tokenizer.json", "{}");  // present; nothing here reads it
+  auto problems = [&](const std::string& probes) {
+    auto config = dir.write("c.yaml", "name: c\nmodel: {path: " + (dir / "gpt2") + "}\nprompts: [{id: p, text: hi}]\n"
+                                      "probes: " + probes + "\n");
+    auto experiments = experiments_for(load_config<RunConfig>(config, {}).value);
+    try {
+      experiments.front()->input_problems();
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK_THAT(problems("[{site: rot_q, layers: [0]}]"), Contains("has no site 'rot_q'") && Contains("rotary"));
+  CHECK_THAT(problems("[{site: pre_linear, layers: [0]}]"), Contains("has no site 'pre_linear'"));
+  CHECK_THAT(problems("[{site: k, layers: [0], heads: [2]}]"), Contains("head 2 does not exist") && Contains("key/value"));
+  CHECK_THAT(problems("[{site: pattern, layers: [2]}]"), Contains("layer 2 does not exist") && Contains("0..1"));
+  CHECK(problems("[{site: q, layers: [1], heads: [1]}, {site: pre, layers: [0]}]") == "accepted");
 }
