@@ -97,12 +97,16 @@ void CatchTagReleasePart::check_indices(const checkpoint::Inputs&, const ModelSp
     for (auto l : config_.metrics->layers) check_layer(l, "metrics.layers");
 }
 
-std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::stages(const checkpoint::Inputs& inputs) const {
+std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::variant_stages(const checkpoint::Inputs& inputs,
+                                                                        const checkpoint::ResolvedModel& m) const {
   std::vector<std::unique_ptr<Stage>> out;
-  for (const auto& m : inputs.models) {
-    if (!config_.probes.empty() || !config_.pca.empty()) out.push_back(make_hook_stage(config_, inputs, m));
-    if (config_.metrics) out.push_back(make_metrics_stage(*config_.metrics, inputs, m));
-  }
+  if (!config_.probes.empty() || !config_.pca.empty()) out.push_back(make_hook_stage(config_, inputs, m));
+  if (config_.metrics) out.push_back(make_metrics_stage(*config_.metrics, inputs, m));
+  return out;
+}
+
+std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::combining_stages(const checkpoint::Inputs& inputs) const {
+  std::vector<std::unique_ptr<Stage>> out;
   if (!config_.pca.empty()) out.push_back(make_pca_stage(config_.pca, inputs.models));
   return out;
 }

@@ -30,7 +30,9 @@ class CatchTagReleasePart : public checkpoint::Part {
  public:
   // Fills the PCA defaults that depend on the prompts (prompt: the first; fit_prompt: prompt).
   CatchTagReleasePart(Config config, const std::vector<checkpoint::PromptSpec>& prompts);
-  std::vector<std::unique_ptr<Stage>> stages(const checkpoint::Inputs& inputs) const override;
+  std::vector<std::unique_ptr<Stage>> variant_stages(const checkpoint::Inputs& inputs,
+                                                     const checkpoint::ResolvedModel& model) const override;
+  std::vector<std::unique_ptr<Stage>> combining_stages(const checkpoint::Inputs& inputs) const override;
   void report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& figures_dir,
               nlohmann::ordered_json& summary) const override;
   nlohmann::ordered_json report_reads() const override;

@@ -20,8 +20,13 @@ CheckpointExperiment::CheckpointExperiment(ModelSection model, std::vector<Promp
 
 std::vector<std::unique_ptr<Stage>> CheckpointExperiment::stages() const {
   std::vector<std::unique_ptr<Stage>> out;
-  for (const auto& part : parts_)
-    for (auto& s : part->stages(inputs_)) out.push_back(std::move(s));
+  auto append = [&](std::vector<std::unique_ptr<Stage>> stages) {
+    for (auto& s : stages) out.push_back(std::move(s));
+  };
+  for (const auto& part : parts_) append(part->checkpoint_stages(inputs_));
+  for (const auto& m : inputs_.models)  // variant by variant: each model is loaded once (part.h)
+    for (const auto& part : parts_) append(part->variant_stages(inputs_, m));
+  for (const auto& part : parts_) append(part->combining_stages(inputs_));
   return out;
 }
 

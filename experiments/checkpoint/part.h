@@ -28,8 +28,16 @@ struct Inputs {
 class Part {
  public:
   virtual ~Part() = default;
-  // Its stages for every variant (a pruned variant's checkpoint stage comes from the pruning part).
-  virtual std::vector<std::unique_ptr<Stage>> stages(const Inputs& inputs) const = 0;
+  // Its stages, in three groups the experiment lays out so that a run loads each variant's model
+  // once (the runner keeps declaration order where dependencies allow, and the pool holds the
+  // model it loaded last):
+  //   checkpoint_stages  make variants' checkpoints (pruning), run first while nothing is held
+  //   variant_stages     read one variant's model (hook, metrics, eval); every part's stages of
+  //                      one variant are declared together, variant after variant
+  //   combining_stages   read the per-variant results of all variants (pca)
+  virtual std::vector<std::unique_ptr<Stage>> checkpoint_stages(const Inputs&) const { return {}; }
+  virtual std::vector<std::unique_ptr<Stage>> variant_stages(const Inputs&, const ResolvedModel&) const { return {}; }
+  virtual std::vector<std::unique_ptr<Stage>> combining_stages(const Inputs&) const { return {}; }
   // Figures into `figures_dir`, numbers into `summary`, from the run's datasets only.
   virtual void report(const RunView& run, const Inputs& inputs, const std::string& figures_dir,
                       nlohmann::ordered_json& summary) const = 0;

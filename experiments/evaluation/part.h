@@ -11,7 +11,8 @@ namespace sinklab::evaluation {
 class EvaluationPart : public checkpoint::Part {
  public:
   explicit EvaluationPart(EvalSpec spec) : spec_(std::move(spec)) {}
-  std::vector<std::unique_ptr<Stage>> stages(const checkpoint::Inputs& inputs) const override;
+  std::vector<std::unique_ptr<Stage>> variant_stages(const checkpoint::Inputs& inputs,
+                                                     const checkpoint::ResolvedModel& model) const override;
   void report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& figures_dir,
               nlohmann::ordered_json& summary) const override;
   nlohmann::ordered_json report_reads() const override { return {{"eval", encode_value(spec_)}}; }

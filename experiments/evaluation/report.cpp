@@ -14,9 +14,10 @@
 
 namespace sinklab::evaluation {
 
-std::vector<std::unique_ptr<Stage>> EvaluationPart::stages(const checkpoint::Inputs& inputs) const {
+std::vector<std::unique_ptr<Stage>> EvaluationPart::variant_stages(const checkpoint::Inputs& inputs,
+                                                                   const checkpoint::ResolvedModel& m) const {
   std::vector<std::unique_ptr<Stage>> out;
-  for (const auto& m : inputs.models) out.push_back(make_eval_stage(spec_, inputs, m));
+  out.push_back(make_eval_stage(spec_, inputs, m));
   return out;
 }
 

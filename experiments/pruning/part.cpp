@@ -23,7 +23,7 @@ bool has_pruned_variants(const std::map<std::string, VariantSpec>& variants) {
                      [](const auto& v) { return v.second.prune.has_value() || v.second.ablate_lowrank.has_value(); });
 }
 
-std::vector<std::unique_ptr<Stage>> PruningPart::stages(const checkpoint::Inputs& inputs) const {
+std::vector<std::unique_ptr<Stage>> PruningPart::checkpoint_stages(const checkpoint::Inputs& inputs) const {
   std::vector<std::unique_ptr<Stage>> out;
   bool calibrate = false;
   for (const auto& [name, spec] : checkpoint::ordered_variants(inputs.variants)) {

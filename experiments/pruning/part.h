@@ -23,7 +23,7 @@ bool has_pruned_variants(const std::map<std::string, checkpoint::VariantSpec>& v
 class PruningPart : public checkpoint::Part {
  public:
   explicit PruningPart(std::optional<CalibrationConfig> calibration) : calibration_(std::move(calibration)) {}
-  std::vector<std::unique_ptr<Stage>> stages(const checkpoint::Inputs& inputs) const override;
+  std::vector<std::unique_ptr<Stage>> checkpoint_stages(const checkpoint::Inputs& inputs) const override;
   void report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& figures_dir,
               nlohmann::ordered_json& summary) const override;
   // The summary reads each variant's method, which the experiment's variants already key.

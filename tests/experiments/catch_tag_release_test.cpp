@@ -46,14 +46,16 @@ TEST_CASE("catch-tag-release stages on tiny-phi3 agree with transformers' attent
                                            "probes:\n  - {site: pattern, layers: [0], heads: [1, 3]}\n"
                                            "pca:\n  - {site: result, layer: 0, head: 1, prompt: fig5}\n"
                                            "  - {site: normalized, layer: 4, prompt: mmlu, fit_prompt: fig5}\n"
-                                           "metrics: {massive_abs: 20, massive_ratio: 20}\n");
+                                           "metrics: {massive_abs: 20, massive_ratio: 20}\n"
+                                           "eval: {perplexity: {path: " + text0 + ", window: 16, stride: 8}}\n");
   auto cfg = load_config<RunConfig>(config_path, {"threads=1"});
   Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
   auto experiments = add_experiment_stages(cfg.value, runner);
   REQUIRE(experiments.front()->input_problems().empty());
   std::map<std::string, std::string> entries;
   for (const auto& rec : runner.run()) entries[rec.name] = rec.entry;
-  // hook.dense and metrics.dense ran on one loaded model.
+  // hook.dense, metrics.dense and eval.dense ran on one loaded model.
+  CHECK(entries.count("eval.dense") == 1);
   CHECK(dynamic_cast<const checkpoint::CheckpointExperiment&>(*experiments.front()).pool().loads() == 1);
   Hdf5File hook(entries.at("hook.dense"), Hdf5File::Mode::read);
   Hdf5File metrics(entries.at("metrics.dense"), Hdf5File::Mode::read);

@@ -34,14 +34,16 @@ TEST_CASE("pruned and ablated tiny-phi3 variants: checkpoints, accounting, ablat
                                     "  wanda: {prune: {method: wanda, sparsity: 0.5, pattern: \"2:4\"}}\n"
                                     "  oats: {prune: {method: oats, sparsity: 0.5, iterations: 3}}\n"
                                     "  ablated: {from: oats, ablate_lowrank: {layers: [1], matrices: [q, k, v]}}\n"
-                                    "metrics: {weights: false}\n");
+                                    "metrics: {weights: false}\n"
+                                    "eval: {perplexity: {path: " + (dir / "calib/a.txt") + ", window: 32, stride: 16, max_tokens: 64}}\n");
   auto cfg = load_config<RunConfig>(config, {});
   Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
   auto experiments = add_experiment_stages(cfg.value, runner);
   std::map<std::string, StageRecord> rec;
   for (const auto& r : runner.run()) rec[r.name] = r;
-  // Each variant's checkpoint was loaded once for its analysis stages (metrics.V and the
-  // prune/ablate stages load their own copies to edit).
+  // Each variant's checkpoint was loaded once for its analysis stages (metrics.V and eval.V;
+  // the prune/ablate stages load their own copies to edit).
+  for (const char* v : {"dense", "wanda", "oats", "ablated"}) CHECK(rec.count(std::string("eval.") + v) == 1);
   CHECK(dynamic_cast<const checkpoint::CheckpointExperiment&>(*experiments.front()).pool().loads() == 4);
   REQUIRE(rec.count("calibrate"));
   CHECK(Hdf5File(rec["calibrate"].entry, Hdf5File::Mode::read).read("ids").sizes() == at::IntArrayRef({4, 32}));
