@@ -9,6 +9,7 @@
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/language_model.h"
+#include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
 #include "framework/prune/prune_model.h"
 #include "framework/prune/save_checkpoint.h"
@@ -32,7 +33,7 @@ class PruneStage : public Stage {
   PruneStage(ResolvedModel base, PruneConfig prune, bool calibrated, std::optional<CalibrationConfig> calibration)
       : base_(std::move(base)), prune_(std::move(prune)), calibrated_(calibrated), calibration_(std::move(calibration)) {}
   std::string name() const override { return stage_names::prune(base_.variant); }
-  int version() const override { return 1; }
+  int version() const override { return 2; }  // 2: sharded output, blocks rounded to the file dtype
   nlohmann::ordered_json reads() const override {
     return {{"dtype", base_.dtype}, {"prune", encode_value(prune_)}};
   }
@@ -47,14 +48,26 @@ class PruneStage : public Stage {
     auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device());  // its own copy: pruned in place
     at::Tensor ids = calibrated_ ? ctx.input(stage_names::calibrate).read("ids") : at::zeros({0, 1}, i64);
     Progress progress(name(), model->spec().num_layers);
-    PruneReport report = prune_model(*model, ids, prune_, 8, [&](std::int64_t) { progress.advance(); });
+    // Each finished block is kept in the entry's resume directory: a killed run continues there.
+    PrunedBlockStore finished(ctx.resume_dir());
+    PruneReport report = prune_model(*model, ids, prune_, 8, [&](std::int64_t) { progress.advance(); }, &finished);
     progress.finish();
+    if (report.restored_blocks > 0)
+      log::info("{}: resumed: blocks 0..{} were finished by an earlier run ({})", name(), report.restored_blocks - 1,
+                finished.dir());
 
     const std::string dir = ctx.artifact_dir();
-    save_hf_checkpoint(*model, base_.dir, dir, {{"sinklab_pruning", kPruningReport}});
+    // The blocks' files are the checkpoint's shards: it is never held or written whole.
+    save_sharded_checkpoint(*model, finished, base_.dir, dir, {{"sinklab_pruning", kPruningReport}});
     // Accounting, per matrix and overall; OATS factors beside the checkpoint.
     nlohmann::ordered_json matrices = nlohmann::ordered_json::array();
-    std::vector<std::pair<std::string, at::Tensor>> lowrank;
+    std::vector<std::pair<std::string, at::Tensor>> lowrank;  // views of the blocks' factor files
+    std::vector<std::unique_ptr<SafetensorsFile>> factor_files;
+    for (std::int64_t l = 0; l < model->spec().num_layers; ++l) {
+      if (finished.lowrank(l).empty()) continue;
+      factor_files.push_back(std::make_unique<SafetensorsFile>(finished.lowrank(l)));
+      for (const auto& n : factor_files.back()->names()) lowrank.emplace_back(n, factor_files.back()->tensor(n));
+    }
     std::int64_t total = 0, kept = 0, zeros = 0;
     std::vector<double> layer, rows, cols, nz, params, rank, seconds, error;
     for (const auto& m : report.matrices) {
@@ -66,11 +79,6 @@ class PruneStage : public Stage {
                           {"zeros", m.zeros}, {"sparsity", double(m.zeros) / double(n)},
                           {"parameters", m.parameters}, {"parameter_fraction", double(m.parameters) / double(n)},
                           {"rank", m.rank}, {"relative_error", m.relative_error}, {"seconds", m.seconds}});
-      if (m.lowrank_u.defined()) {
-        lowrank.emplace_back(m.name + ".lowrank_u", m.lowrank_u.contiguous());
-        lowrank.emplace_back(m.name + ".lowrank_v", m.lowrank_v.contiguous());
-        lowrank.emplace_back(m.name + ".sparse_mask", m.keep.to(at::kByte));
-      }
       layer.push_back(double(m.layer)), rows.push_back(double(m.rows)), cols.push_back(double(m.cols));
       nz.push_back(double(m.zeros)), params.push_back(double(m.parameters)), rank.push_back(double(m.rank));
       seconds.push_back(m.seconds), error.push_back(m.relative_error);
@@ -88,6 +96,7 @@ class PruneStage : public Stage {
         {"sparsity", double(zeros) / double(std::max<std::int64_t>(total, 1))},
         {"parameter_fraction", double(kept) / double(std::max<std::int64_t>(total, 1))},
         {"block_seconds", report.block_seconds},
+        {"resumed_blocks", report.restored_blocks},
         {"matrices", matrices}};
     write_file_atomic((fs::path(dir) / kPruningReport).string(), doc.dump(2) + "\n");
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <mutex>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -41,21 +42,55 @@ std::string dtype_name(at::ScalarType st) {
 
 }  // namespace
 
+// Every live mapping, so that discard_mapped_writes only ever drops pages of a file mapping
+// (MADV_DONTNEED on anonymous memory would zero it).
+static std::mutex g_mappings_mutex;
+static std::map<std::uintptr_t, std::size_t> g_mappings;  // start -> length
+
 struct SafetensorsFile::Mapping {
   void* data = MAP_FAILED;
   std::size_t size = 0;
+  void map(int fd, std::size_t bytes) {
+    size = bytes;
+    data = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (data == MAP_FAILED) return;
+    std::lock_guard<std::mutex> lock(g_mappings_mutex);
+    g_mappings[reinterpret_cast<std::uintptr_t>(data)] = size;
+  }
   ~Mapping() {
-    if (data != MAP_FAILED) munmap(data, size);
+    if (data == MAP_FAILED) return;
+    {
+      std::lock_guard<std::mutex> lock(g_mappings_mutex);
+      g_mappings.erase(reinterpret_cast<std::uintptr_t>(data));
+    }
+    munmap(data, size);
   }
 };
+
+std::size_t discard_mapped_writes(const at::Tensor& t) {
+  if (!t.defined() || !t.device().is_cpu() || !t.is_contiguous() || t.numel() == 0) return 0;
+  const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+  const auto end = begin + std::size_t(t.numel()) * t.element_size();
+  {
+    std::lock_guard<std::mutex> lock(g_mappings_mutex);
+    auto it = g_mappings.upper_bound(begin);
+    if (it == g_mappings.begin()) return 0;
+    --it;
+    if (end > it->first + it->second) return 0;  // not inside one mapping
+  }
+  const auto page = std::uintptr_t(sysconf(_SC_PAGESIZE));
+  const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (last <= first) return 0;
+  if (madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+  return last - first;
+}
 
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), map_(std::make_shared<Mapping>()) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   SINKLAB_INPUT_CHECK(fd >= 0, "cannot open safetensors file '{}': {}", path, std::strerror(errno));
   struct stat st {};
   fstat(fd, &st);
-  map_->size = std::size_t(st.st_size);
-  if (map_->size > 0) map_->data = mmap(nullptr, map_->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (st.st_size > 0) map_->map(fd, std::size_t(st.st_size));
   ::close(fd);
   SINKLAB_INPUT_CHECK(map_->size >= 8, "'{}' is too short to be a safetensors file ({} bytes)", path, map_->size);
   SINKLAB_INPUT_CHECK(map_->data != MAP_FAILED, "cannot map '{}': {}", path, std::strerror(errno));

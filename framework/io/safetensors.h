@@ -43,6 +43,12 @@ class SafetensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
+// Gives back the memory of writes into `t` where `t` views a mapped safetensors file: its
+// copy-on-write pages are dropped and `t` reads as the file again (a pruned block, once saved,
+// stops costing anonymous memory). Only whole pages inside `t`; returns the bytes released, 0
+// when `t` is no such view (a converted copy, a GPU tensor).
+std::size_t discard_mapped_writes(const at::Tensor& t);
+
 // Writes tensors (any device, made contiguous on the CPU) atomically.
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});

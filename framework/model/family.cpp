@@ -96,9 +96,10 @@ std::vector<std::int64_t> stored_shape(const Family& f, std::int64_t out, std::i
   return f.layout == Layout::conv1d ? std::vector<std::int64_t>{in, out} : std::vector<std::int64_t>{out, in};
 }
 
-void add_norm(const Family& f, const std::string& name, std::int64_t D, std::vector<CheckpointTensor>& out) {
-  out.push_back({name + ".weight", {D}});
-  if (f.norm == NormKind::layer) out.push_back({name + ".bias", {D}});
+void add_norm(const Family& f, const std::string& name, std::int64_t D, std::int64_t layer,
+              std::vector<CheckpointTensor>& out) {
+  out.push_back({name + ".weight", {D}, layer});
+  if (f.norm == NormKind::layer) out.push_back({name + ".bias", {D}, layer});
 }
 
 }  // namespace
@@ -111,19 +112,19 @@ std::vector<CheckpointTensor> checkpoint_layout(const Family& f, const ModelSpec
   };
   std::vector<CheckpointTensor> out{{need(Role::token_embed) + ".weight", role_shape(Role::token_embed, s)}};
   if (f.positions == Positions::learned) out.push_back({need(Role::pos_embed) + ".weight", role_shape(Role::pos_embed, s)});
-  add_norm(f, need(Role::final_norm), s.hidden_size, out);
+  add_norm(f, need(Role::final_norm), s.hidden_size, -1, out);
   if (!s.tie_word_embeddings) out.push_back({need(Role::lm_head) + ".weight", role_shape(Role::lm_head, s)});
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
-    add_norm(f, layer_name(need(Role::attn_norm), l), s.hidden_size, out);
-    add_norm(f, layer_name(need(Role::mlp_norm), l), s.hidden_size, out);
+    add_norm(f, layer_name(need(Role::attn_norm), l), s.hidden_size, l, out);
+    add_norm(f, layer_name(need(Role::mlp_norm), l), s.hidden_size, l, out);
     for (const auto& lin : f.linears) {
       const FusedMap* fused = f.fused_with(lin.role);
       if (fused && fused->parts.front() != lin.role) continue;  // written with its first part
       std::int64_t rows = 0;
       for (Role part : fused ? fused->parts : std::vector<Role>{lin.role}) rows += role_shape(part, s)[0];
       const std::string name = layer_name(fused ? fused->name : lin.name, l);
-      out.push_back({name + ".weight", stored_shape(f, rows, role_shape(lin.role, s)[1])});
-      if (f.has_bias(lin.role, s)) out.push_back({name + ".bias", {rows}});
+      out.push_back({name + ".weight", stored_shape(f, rows, role_shape(lin.role, s)[1]), l});
+      if (f.has_bias(lin.role, s)) out.push_back({name + ".bias", {rows}, l});
     }
   }
   return out;

@@ -118,6 +118,7 @@ std::vector<std::int64_t> role_shape(Role role, const ModelSpec& spec);
 struct CheckpointTensor {
   std::string name;  // full name, before any optional prefix is dropped
   std::vector<std::int64_t> shape;
+  std::int64_t layer = -1;  // its decoder block; -1 outside the blocks (embeddings, final norm, head)
 };
 // Every weight a checkpoint of this family and spec holds, in loading (and saving) order.
 std::vector<CheckpointTensor> checkpoint_layout(const Family& family, const ModelSpec& spec);

@@ -44,6 +44,15 @@ class LanguageModel {
   // Every weight under the name and in the layout the checkpoint stores it (fused again where
   // the family fuses), for saving an edited model as a HuggingFace checkpoint.
   virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const = 0;
+  // The same for block `layer` only; -1: the tensors outside the blocks (embeddings, norm, head).
+  virtual std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors(std::int64_t layer) const = 0;
+  // Overwrites stored weights by checkpoint name (converted to the model's dtype, shapes checked):
+  // what checkpoint_tensors handed out goes back in.
+  virtual void assign_checkpoint_tensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors) = 0;
+  // Gives back the memory that edits to block `layer` took where its weights view the checkpoint
+  // file (copy-on-write pages); returns the bytes released. The block's weights are unspecified
+  // afterwards (the file's values or the edited ones): call it only once the edits are saved.
+  virtual std::size_t release_block_memory(std::int64_t layer) = 0;
   // Greedy decoding with the KV cache: prompt ids -> prompt + up to max_new ids (stops at stop_id).
   // `on_step`, if given, sees each step's next-token logits [vocab] float32 before the argmax.
   using StepLogits = std::function<void(const at::Tensor& logits)>;

@@ -43,12 +43,16 @@ class TransformerLM : public LanguageModel {
   std::vector<LinearLayer> linear_layers(std::int64_t layer) override;
   // Every stored tensor under its checkpoint name, in its fused layout and its file's dtype.
   std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors() const override;
+  std::vector<std::pair<std::string, at::Tensor>> checkpoint_tensors(std::int64_t layer) const override;
+  void assign_checkpoint_tensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors) override;
+  std::size_t release_block_memory(std::int64_t layer) override;
 
  private:
   struct Stored {
     std::string name;         // as in the checkpoint (optional prefix already resolved)
     at::Tensor tensor;        // as stored, converted to the loading dtype
     at::ScalarType file_dtype;
+    std::int64_t layer;       // its block, -1 outside the blocks
   };
   struct Linear {
     at::Tensor weight, bias;  // [out, in] view; [out] view, undefined without a bias

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "framework/io/checkpoint_dir.h"
+#include "framework/io/safetensors.h"
 #include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
@@ -69,7 +70,7 @@ TransformerLM TransformerLM::load(const std::string& dir, at::ScalarType dtype) 
     const std::string name = m.stored_name(t.name);
     const at::ScalarType file_dtype = ckpt.tensor(name).scalar_type();  // a view of the mapping, no copy
     m.index_[name] = m.stored_.size();
-    m.stored_.push_back({name, ckpt.tensor(name, t.shape, dtype), file_dtype});
+    m.stored_.push_back({name, ckpt.tensor(name, t.shape, dtype), file_dtype, t.layer});
   }
   std::set<std::string> ignorable;
   for (const auto& pattern : f.ignored)
@@ -180,6 +181,33 @@ std::vector<std::pair<std::string, at::Tensor>> TransformerLM::checkpoint_tensor
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& s : stored_) out.emplace_back(s.name, s.tensor.to(s.file_dtype));
   return out;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> TransformerLM::checkpoint_tensors(std::int64_t layer) const {
+  if (layer != -1) check_layer(layer);
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& s : stored_)
+    if (s.layer == layer) out.emplace_back(s.name, s.tensor.to(s.file_dtype));
+  return out;
+}
+
+void TransformerLM::assign_checkpoint_tensors(const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+  for (const auto& [name, t] : tensors) {
+    auto it = index_.find(name);
+    SINKLAB_INPUT_CHECK(it != index_.end(), "a {} model has no tensor '{}'", spec_.model_type, name);
+    at::Tensor& dst = stored_[it->second].tensor;
+    SINKLAB_INPUT_CHECK(dst.sizes() == t.sizes(), "tensor '{}' is [{}], the model's is [{}]", name,
+                        fmt::join(t.sizes(), ", "), fmt::join(dst.sizes(), ", "));
+    dst.copy_(t);  // in place: the views the block computes with see it
+  }
+}
+
+std::size_t TransformerLM::release_block_memory(std::int64_t layer) {
+  check_layer(layer);
+  std::size_t released = 0;
+  for (const auto& s : stored_)
+    if (s.layer == layer) released += discard_mapped_writes(s.tensor);
+  return released;
 }
 
 }  // namespace sinklab

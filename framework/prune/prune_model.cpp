@@ -8,6 +8,7 @@
 #include <set>
 
 #include "framework/model/language_model.h"
+#include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
 #include "framework/util/error.h"
 
@@ -55,7 +56,7 @@ PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const
 }
 
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& cfg, int batch,
-                        const std::function<void(std::int64_t)>& on_block) {
+                        const std::function<void(std::int64_t)>& on_block, const PrunedBlockStore* store) {
   at::NoGradGuard no_grad;
   const MethodInfo& method = prune_method(cfg.method);
   const std::int64_t layers = model.spec().num_layers;
@@ -70,6 +71,21 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
   for (std::int64_t l = 0; l < layers; ++l) {
     auto t0 = std::chrono::steady_clock::now();
     auto linears = model.linear_layers(l);
+    HookPoints none = HookPoints::none();
+    if (store && store->has(l)) {  // finished by an earlier run: restore it, carry the stream on
+      const bool one_shot = !cfg.sequential && !stream.empty();
+      if (one_shot && l + 1 < layers)  // one-shot streams take the dense block's output
+        for (auto& h : stream) h = model.run_block(l, h, none);
+      auto [records, seconds] = store->restore(l, model);
+      if (!one_shot && l + 1 < layers)
+        for (auto& h : stream) h = model.run_block(l, h, none);
+      for (auto& r : records) report.matrices.push_back(std::move(r));
+      report.block_seconds.push_back(seconds);
+      ++report.restored_blocks;
+      model.release_block_memory(l);
+      if (on_block) on_block(l);
+      continue;
+    }
     std::map<std::string, LinearStats> stats;
     std::vector<at::Tensor> dense_out;
     if (method.needs_calibration) {
@@ -80,18 +96,28 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
         if (!cfg.sequential) dense_out.push_back(out);
       }
     }
+    const std::size_t first = report.matrices.size();
     for (auto& lin : linears)
       report.matrices.push_back(prune_linear(lin, method.needs_calibration ? &stats.at(lin.input) : nullptr, cfg, l));
+    // The block as it will be saved (the file's dtype): what later blocks calibrate on is what
+    // the checkpoint holds, and a resumed run continues from exactly these values.
+    model.assign_checkpoint_tensors(model.checkpoint_tensors(l));
     // The stream for the next block: through the pruned block (sequential) or the dense one.
     if (l + 1 < layers && !stream.empty()) {
       if (!cfg.sequential && !dense_out.empty()) {
         stream = std::move(dense_out);
       } else {
-        HookPoints none = HookPoints::none();
         for (auto& h : stream) h = model.run_block(l, h, none);
       }
     }
     report.block_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (store) {
+      store->save(l, model, {report.matrices.begin() + std::ptrdiff_t(first), report.matrices.end()},
+                  report.block_seconds.back());
+      model.release_block_memory(l);  // saved: its edited pages go, and the factors (S's pattern is
+      for (auto it = report.matrices.begin() + std::ptrdiff_t(first); it != report.matrices.end(); ++it)
+        it->lowrank_u = it->lowrank_v = it->keep = at::Tensor();  // a byte per weight) stay on disk
+    }
     if (on_block) on_block(l);
   }
   return report;

@@ -18,6 +18,7 @@
 namespace sinklab {
 
 class LanguageModel;
+class PrunedBlockStore;
 
 struct PrunedLayerRecord {
   std::string name, kind;
@@ -28,13 +29,14 @@ struct PrunedLayerRecord {
   double seconds = 0;
   double relative_error = 0;    // ||W - W'||_F / ||W||_F
   std::vector<double> objective;
-  at::Tensor lowrank_u, lowrank_v, keep;  // oats: the factors and S's pattern
+  at::Tensor lowrank_u, lowrank_v, keep;  // oats: the factors and S's pattern (in the PrunedBlockStore when there is one)
 };
 
 struct PruneReport {
   std::vector<PrunedLayerRecord> matrices;
   std::vector<double> block_seconds;
   std::int64_t calibration_tokens = 0;
+  std::int64_t restored_blocks = 0;  // taken from a PrunedBlockStore instead of pruned again
 };
 
 // Prunes one linear map in place with `config`'s method (stats: its inputs' statistics, or null
@@ -48,8 +50,13 @@ std::map<std::string, LinearStats> input_statistics(const std::vector<LinearLaye
 HookPoints filling(std::map<std::string, LinearStats>& stats);
 
 // Prunes `model` in place. `ids` [N, T] calibration windows, run `batch` sequences at a time.
-// `on_block(l)` is called after each block (progress).
+// `on_block(l)` is called after each block (progress). Each pruned block is rounded to the
+// checkpoint's dtype before the stream passes it. With a `store`, each finished block is saved
+// there and its memory released (the model's blocks are then unspecified: the store holds the
+// pruned model), and blocks the store already holds are restored, not pruned again (the
+// calibration stream still passes through them: one forward pass per block).
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& config, int batch = 8,
-                        const std::function<void(std::int64_t)>& on_block = {});
+                        const std::function<void(std::int64_t)>& on_block = {},
+                        const PrunedBlockStore* store = nullptr);
 
 }  // namespace sinklab

@@ -54,6 +54,15 @@ std::string StageCache::artifact_dir(const std::string& stage, const std::string
   return (fs::path(dir_) / stage / (key + ".files")).string();
 }
 
+std::string StageCache::resume_dir(const std::string& stage, const std::string& key) const {
+  return (fs::path(dir_) / stage / (key + ".resume")).string();
+}
+
+void StageCache::remove_resume_dir(const std::string& stage, const std::string& key) const {
+  std::error_code ec;
+  fs::remove_all(resume_dir(stage, key), ec);
+}
+
 std::string StageCache::manifest_path(const std::string& stage, const std::string& key) const {
   return (fs::path(dir_) / stage / (key + ".json")).string();
 }
@@ -129,6 +138,7 @@ void StageCache::commit(const std::string& stage, const std::string& key, const 
   }
   commit_file(temporary, data);
   write_file_atomic(manifest_path(stage, key), manifest.dump(2) + "\n");
+  remove_resume_dir(stage, key);
 }
 
 void StageCache::remove_stale_temporaries(const std::string& stage, const std::string& key) const {

@@ -1,6 +1,7 @@
 #pragma once
 // The content-addressed stage cache: <cache>/<stage>/<key>.h5 plus <key>.json, the manifest,
-// and <key>.files/ for extra files a stage writes (checkpoints), listed with their SHA-256.
+// and <key>.files/ for extra files a stage writes (checkpoints), listed with their SHA-256;
+// <key>.resume/ holds a running stage's finished parts until the entry commits.
 //
 // An entry is valid only when its manifest exists and matches the HDF5 file's size and SHA-256.
 // The data file is renamed into place first and the manifest last, so a process killed at any
@@ -22,13 +23,16 @@ class StageCache {
   std::string entry_path(const std::string& stage, const std::string& key) const;
   // <key>.files: where a committed entry's extra files live.
   std::string artifact_dir(const std::string& stage, const std::string& key) const;
+  // <key>.resume: a stage's finished parts kept across killed runs (StageContext::resume_dir).
+  std::string resume_dir(const std::string& stage, const std::string& key) const;
+  void remove_resume_dir(const std::string& stage, const std::string& key) const;
   std::unique_ptr<FileLock> lock(const std::string& stage, const std::string& key) const;
   // Whether a complete, intact entry exists (call with the lock held). An incomplete or
   // corrupt entry is reported, deleted and reported as missing.
   bool valid(const std::string& stage, const std::string& key) const;
   nlohmann::json manifest(const std::string& stage, const std::string& key) const;
   // Moves a finished temporary file (and the temporary artifact directory, if it exists) into
-  // place and writes the manifest last (lock held).
+  // place, writes the manifest last and then drops the resume directory (lock held).
   void commit(const std::string& stage, const std::string& key, const std::string& temporary,
               const std::string& temporary_artifacts, nlohmann::json manifest) const;
   // Deletes temporaries left by killed runs for this entry (lock held).

@@ -35,6 +35,11 @@ std::string StageContext::artifact_dir() {
   return artifact_dir_;
 }
 
+std::string StageContext::resume_dir() {
+  std::filesystem::create_directories(resume_dir_);
+  return resume_dir_;
+}
+
 std::string StageContext::upstream_artifact(const std::string& stage, const std::string& name) const {
   auto entry = upstream_entries_.find(stage);
   SINKLAB_CHECK(entry != upstream_entries_.end(), "stage reads '{}' but does not declare it upstream", stage);
@@ -143,6 +148,7 @@ std::vector<StageRecord> Runner::run() {
       if (force) forced.insert(rec.name);
       log::info("{}: running{} (key {})", rec.name, force ? ", forced" : "", rec.key.substr(0, 12));
       cache_.remove_stale_temporaries(rec.name, rec.key);
+      if (force) cache_.remove_resume_dir(rec.name, rec.key);
       std::string tmp = temporary_path_for(rec.entry);
       std::string tmp_files = temporary_path_for(cache_.artifact_dir(rec.name, rec.key));
       try {
@@ -151,7 +157,7 @@ std::vector<StageRecord> Runner::run() {
         out.set_attr("/", "stage_version", std::int64_t(rec.version));
         out.set_attr("/", "cache_key", rec.key);
         out.set_attr("/", "reads", stage->reads().dump());
-        StageContext ctx(out, tmp_files, upstream_entries, options_.device);
+        StageContext ctx(out, tmp_files, cache_.resume_dir(rec.name, rec.key), upstream_entries, options_.device);
         stage->run(ctx);
         out.close();
       } catch (...) {

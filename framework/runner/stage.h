@@ -16,16 +16,21 @@ namespace sinklab {
 
 class StageContext {
  public:
-  StageContext(Hdf5File& output, std::string artifact_dir, std::map<std::string, std::string> upstream_entries,
-               c10::Device device)
-      : output_(output), artifact_dir_(std::move(artifact_dir)), upstream_entries_(std::move(upstream_entries)),
-        device_(device) {}
+  StageContext(Hdf5File& output, std::string artifact_dir, std::string resume_dir,
+               std::map<std::string, std::string> upstream_entries, c10::Device device)
+      : output_(output), artifact_dir_(std::move(artifact_dir)), resume_dir_(std::move(resume_dir)),
+        upstream_entries_(std::move(upstream_entries)), device_(device) {}
   // The stage's own HDF5 output (a temporary file until the stage finishes).
   Hdf5File& output() { return output_; }
   // A path to write an extra file (e.g. a checkpoint) that is committed with the entry.
   std::string artifact(const std::string& name);
   // The directory those files go to (created), for code that writes several files itself.
   std::string artifact_dir();
+  // A directory (created) that outlives a killed or failed run of this entry, for a long stage's
+  // finished parts (a pruned block): the next run continues from them. It is deleted when the
+  // entry commits and before a forced run. Whatever a stage puts there it writes atomically and
+  // checks when it reads it back.
+  std::string resume_dir();
   // A finished upstream stage's output, opened read-only on first use.
   const Hdf5File& input(const std::string& stage);
   // A file an upstream stage wrote with artifact(name).
@@ -35,6 +40,7 @@ class StageContext {
  private:
   Hdf5File& output_;
   std::string artifact_dir_;
+  std::string resume_dir_;
   std::map<std::string, std::string> upstream_entries_;
   std::map<std::string, std::unique_ptr<Hdf5File>> opened_;
   c10::Device device_;

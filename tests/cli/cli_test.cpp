@@ -297,7 +297,8 @@ TEST_CASE("the tiny-phi3 pruning example writes pruned checkpoints and side-by-s
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const std::string out = dir / "results/tiny-phi3-pruning/latest";
-  for (const char* f : {"artifacts/prune.oats/model.safetensors", "artifacts/prune.oats/sinklab_lowrank.safetensors",
+  for (const char* f : {"artifacts/prune.oats/model.safetensors.index.json",
+                        "artifacts/prune.oats/model-00007-of-00007.safetensors", "artifacts/prune.oats/sinklab_lowrank.safetensors",
                         "artifacts/prune.wanda/sinklab_pruning.json", "artifacts/ablate.oats_no_qkv_lowrank/config.json",
                         "figures/attention_mmlu_L0_H1.png", "figures/sinks_mmlu.svg", "figures/pca_result_L0H1_fig5.png"})
     CHECK(fs::exists(out + "/" + f));

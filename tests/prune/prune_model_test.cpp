@@ -4,6 +4,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "tests/support/catch.h"
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -12,12 +13,15 @@
 #include "framework/io/checkpoint_dir.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/language_model.h"
+#include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
 #include "framework/prune/prune_model.h"
 #include "framework/prune/save_checkpoint.h"
 #include "framework/prune/prune_toy.h"
 #include "framework/model/toy_averaging.h"
 #include "framework/util/error.h"
+#include "tests/support/shared_dir.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sinklab;
@@ -173,4 +177,108 @@ TEST_CASE("the toy prunes layer by layer on the averaging task, in place", "[pru
   flat.kind = "toy-averaging-2d";
   auto two_d = ToyModel::initialize(flat, 1);
   CHECK_THROWS_AS(two_d.linear_layers(0), InputError);
+}
+
+TEST_CASE("a prune killed after block 2 of tiny-phi3 resumes at block 3 and ends as an uninterrupted one",
+          "[prune][model][resume]") {
+  auto shared = test::shared_dir();
+  if (!shared) SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  const std::string path = *shared + "/models/tiny-phi3";
+  at::manual_seed(5);
+  const at::Tensor ids = at::randint(0, 8192, {4, 24}, at::kLong);
+  for (bool sequential : {true, false}) {
+    INFO("sequential " << sequential);
+    PruneConfig cfg;
+    cfg.method = "sparsegpt";
+    cfg.sequential = sequential;
+    auto whole = load_language_model(path);
+    const PruneReport want = prune_model(*whole, ids, cfg, 2);
+
+    test::TempDir dir;
+    PrunedBlockStore store(dir / "resume");
+    struct Killed {};
+    auto killed = load_language_model(path);
+    CHECK_THROWS_AS(prune_model(*killed, ids, cfg, 2, [](std::int64_t l) { if (l == 2) throw Killed{}; }, &store), Killed);
+    for (std::int64_t l = 0; l < 6; ++l) CHECK(store.has(l) == (l <= 2));
+
+    auto resumed = load_language_model(path);  // a new process: the dense checkpoint again
+    std::vector<std::int64_t> done;
+    const PruneReport got = prune_model(*resumed, ids, cfg, 2, [&](std::int64_t l) { done.push_back(l); }, &store);
+    CHECK(got.restored_blocks == 3);
+    CHECK(done == std::vector<std::int64_t>{0, 1, 2, 3, 4, 5});
+    REQUIRE(got.matrices.size() == want.matrices.size());
+    for (std::size_t i = 0; i < want.matrices.size(); ++i) {
+      INFO(want.matrices[i].name);
+      CHECK(got.matrices[i].name == want.matrices[i].name);
+      CHECK(got.matrices[i].zeros == want.matrices[i].zeros);
+      CHECK(got.matrices[i].relative_error == want.matrices[i].relative_error);
+    }
+    // Blocks 3..5 were calibrated on the stream through the restored blocks: the saved blocks
+    // are bit-identical to the uninterrupted run's (the store, not the model, holds them now).
+    for (std::int64_t l = 0; l < 6; ++l) {
+      SafetensorsFile saved(store.shard(l));
+      for (const auto& [name, t] : whole->checkpoint_tensors(l)) CHECK(at::equal(saved.tensor(name), t));
+    }
+  }
+}
+
+TEST_CASE("a finished block that does not match the model is refused with the way out", "[prune][resume]") {
+  test::TempDir dir;
+  auto path = write_phi3(dir);
+  auto model = load_language_model(path);
+  PrunedBlockStore store(dir / "resume");
+  auto block0 = model->checkpoint_tensors(0);
+  write_safetensors(store.shard(0), {block0[0]}, {{"sinklab_records", "[]"}, {"sinklab_seconds", "1"}});
+  CHECK_THROWS_WITH(store.restore(0, *model), Catch::Contains("holds 1 tensors, block 0 of the model has 6") &&
+                                                  Catch::Contains("--force"));
+  write_file_atomic(store.shard(1), "not safetensors");
+  CHECK_THROWS_AS(store.restore(1, *model), InputError);
+}
+
+TEST_CASE("a saved block's edits give their memory back where the weights view the checkpoint file", "[prune][model]") {
+  auto shared = test::shared_dir();
+  if (!shared) SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  const std::string path = *shared + "/models/tiny-phi3";  // bfloat16, maps of 128 to 768 KiB
+  auto mapped = load_language_model(path, at::kBFloat16);  // the file's dtype: views of the mapping
+  auto copied = load_language_model(path, at::kFloat);     // converted: copies
+  const auto dense = mapped->checkpoint_tensors(1);
+  for (auto* m : {mapped.get(), copied.get()})
+    for (auto& lin : m->linear_layers(1)) lin.weight.zero_();
+  // qkv [768, 256], o [256, 256], gate_up [1536, 256], down [256, 768] in bf16; each of the 4
+  // stored tensors may share at most one page at either end with a neighbour.
+  const std::size_t edited = std::size_t(768 * 256 + 256 * 256 + 1536 * 256 + 256 * 768) * 2;
+  CHECK(mapped->release_block_memory(1) >= edited - 8 * 4096);
+  CHECK(copied->release_block_memory(1) == 0);
+  for (const auto& [name, t] : mapped->checkpoint_tensors(1)) {
+    if (t.numel() * 2 < 3 * 4096) continue;  // too small to hold a whole page
+    INFO(name);
+    // Whole pages read as the file again; only edges that share a page with a neighbour keep zeros.
+    auto want = std::find_if(dense.begin(), dense.end(), [&](const auto& d) { return d.first == name; })->second;
+    CHECK(t.ne(want).sum().item<std::int64_t>() < 2 * 4096);
+  }
+  CHECK(copied->linear_layers(1)[0].weight.eq(0).all().item<bool>());  // copies keep their edits
+}
+
+TEST_CASE("a sharded pruned checkpoint loads back as the model that was pruned", "[prune][model]") {
+  test::TempDir dir;
+  auto path = write_phi3(dir);
+  auto model = load_language_model(path, at::kBFloat16);
+  PruneConfig cfg;
+  cfg.method = "magnitude";
+  PrunedBlockStore store(dir / "blocks");
+  auto want = load_language_model(path, at::kBFloat16);
+  prune_model(*want, at::zeros({0, 1}, at::kLong), cfg);
+  prune_model(*model, at::zeros({0, 1}, at::kLong), cfg, 8, {}, &store);
+  save_sharded_checkpoint(*model, store, path, dir / "pruned", {{"note", "sharded"}});
+  CHECK(fs::exists(dir / "pruned/config.json"));
+  auto index = nlohmann::json::parse(read_file(dir / "pruned/model.safetensors.index.json"));
+  CHECK(index["weight_map"]["model.layers.1.mlp.down_proj.weight"] == "model-00002-of-00003.safetensors");
+  CHECK(index["weight_map"]["lm_head.weight"] == "model-00003-of-00003.safetensors");
+  CHECK(SafetensorsFile(dir / "pruned/model-00003-of-00003.safetensors").metadata().at("format") == "pt");
+  std::uintmax_t bytes = 0;
+  for (const auto& [name, t] : want->checkpoint_tensors()) bytes += std::uintmax_t(t.numel()) * t.element_size();
+  CHECK(index["metadata"]["total_size"].get<std::uintmax_t>() == bytes);
+  auto back = load_language_model(dir / "pruned", at::kBFloat16);
+  const at::Tensor ids = at::randint(0, V, {1, 9}, at::kLong);
+  CHECK(at::equal(back->forward(ids), want->forward(ids)));
 }

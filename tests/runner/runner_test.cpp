@@ -160,6 +160,44 @@ TEST_CASE("a stage that fails leaves no entry and no temporary file", "[runner]"
   CHECK(left.empty());
 }
 
+TEST_CASE("a stage's resume directory survives a failed run, and goes once it commits or is forced", "[runner]") {
+  test::TempDir dir;
+  // Counts finished parts in its resume directory; fails after the first part on the first try.
+  auto stage = [](std::vector<int>* seen, bool* fail) {
+    return std::make_unique<FakeStage>("long", nlohmann::ordered_json{{"v", 1}}, std::vector<std::string>{}, 1,
+                                       [seen, fail](StageContext& ctx) {
+                                         const std::string part = ctx.resume_dir() + "/part-0";
+                                         seen->push_back(fs::exists(part) ? 1 : 0);
+                                         write_file_atomic(part, "done");
+                                         if (*fail) throw InputError("killed");
+                                         ctx.output().write("value", at::tensor(1.0, at::kDouble).reshape({}));
+                                       });
+  };
+  std::vector<int> seen;
+  bool fail = true;
+  auto run = [&](std::vector<std::string> force) {
+    Runner r(RunnerOptions{dir.path(), force, c10::Device(c10::DeviceType::CPU)});
+    r.add(stage(&seen, &fail));
+    return r.run();
+  };
+  CHECK_THROWS_AS(run({}), InputError);
+  std::vector<std::string> resume;
+  for (const auto& e : fs::directory_iterator(dir / "long"))
+    if (e.path().extension() == ".resume") resume.push_back(e.path().string());
+  REQUIRE(resume.size() == 1);  // kept: the next run continues from it
+  CHECK(fs::exists(resume[0] + "/part-0"));
+  fail = false;
+  auto recs = run({});
+  CHECK(seen == std::vector<int>{0, 1});  // the second run found the first run's part
+  CHECK_FALSE(fs::exists(resume[0]));      // committed: the parts are gone
+  // A forced run starts from nothing even when parts were left behind.
+  fs::create_directories(resume[0]);
+  write_file_atomic(resume[0] + "/part-0", "stale");
+  run({"long"});
+  CHECK(seen.back() == 0);
+  CHECK(value_of(recs[0]) == 1.0);
+}
+
 TEST_CASE("stage graphs with missing upstreams or cycles are refused", "[runner]") {
   test::TempDir dir;
   Runner missing(RunnerOptions{dir.path(), {}, c10::Device(c10::DeviceType::CPU)});
