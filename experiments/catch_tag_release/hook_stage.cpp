@@ -5,6 +5,7 @@
 
 #include "experiments/catch_tag_release/part.h"
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/checkpoint/cost_model.h"
 #include "experiments/checkpoint/prompt_tokens.h"
 #include "experiments/checkpoint/stage_names.h"
 #include "framework/hooks/hook_sites.h"
@@ -33,6 +34,34 @@ class HookStage : public Stage {
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
+
+  // The weights, the longest prompt's forward pass, and one prompt's probed sites (held until
+  // written; recorded in the compute dtype and copied to float32).
+  std::optional<StageCost> cost() const override {
+    const auto& shape = checkpoint::checkpoint_shape(model_.dir);
+    const ModelSpec& s = shape.spec;
+    StageCost c = checkpoint::weights_cost(shape, model_.scalar_type());
+    const double e = checkpoint::dtype_bytes(model_.scalar_type());
+    auto requests = site_requests(config_, prompts_, s.num_layers);
+    for (const auto& prompt : prompts_) {
+      const double T = double(checkpoint::prompt_length(model_.dir, prompt));
+      checkpoint::add_forward(c, s, model_.scalar_type(), 1, T);
+      double held = 0;
+      for (const auto& r : requests) {
+        if (r.prompt != prompt.id) continue;
+        const std::string site = parse_hook_name(r.hook)->site->short_name;
+        const double heads = r.heads.empty() ? double(s.num_heads) : double(r.heads.size());
+        double n = T * double(s.hidden_size);                                  // [T, D] sites
+        if (site == "pattern" || site == "attn_scores") n = heads * T * T;    // [heads, T, T]
+        else if (site == "result") n = heads * T * double(s.hidden_size);     // [T, heads, D]
+        else if (site == "pre" || site == "post" || site == "pre_linear") n = T * double(s.intermediate_size);
+        held += n * (e + 4);
+      }
+      c.hooks = std::max(c.hooks, held);
+    }
+    c.fit = "prompts[].max_tokens (memory grows with T^2), probes (fewer heads), model.dtype: bfloat16";
+    return c;
+  }
 
   void run(StageContext& ctx) const override {
     auto lm = pool_->get(model_, ctx);

@@ -1,6 +1,7 @@
 // metrics.V: sinks, massive activations, outlier dimensions and per-head spectra. The forward
 // pass streams each layer's attention and hidden state into the reductions, so memory stays at
 // one layer's worth whatever the depth.
+#include "experiments/checkpoint/cost_model.h"
 #include <ATen/ATen.h>
 
 #include "experiments/catch_tag_release/stages.h"
@@ -41,6 +42,21 @@ class MetricsStage : public Stage {
       if (metrics_.prompts.empty() || std::find(metrics_.prompts.begin(), metrics_.prompts.end(), p.id) != metrics_.prompts.end())
         out.push_back(p);
     return out;
+  }
+
+  // The weights, each prompt's forward pass, and one layer's attention [H, T, T] and hidden
+  // state in float32 at a time (the reductions stream layer by layer).
+  std::optional<StageCost> cost() const override {
+    const auto& shape = checkpoint::checkpoint_shape(model_.dir);
+    const ModelSpec& s = shape.spec;
+    StageCost c = checkpoint::weights_cost(shape, model_.scalar_type());
+    for (const auto& prompt : selected_prompts()) {
+      const double T = double(checkpoint::prompt_length(model_.dir, prompt));
+      checkpoint::add_forward(c, s, model_.scalar_type(), 1, T);
+      c.hooks = std::max(c.hooks, 2 * double(s.num_heads) * T * T * 4 + 4 * T * double(s.hidden_size) * 4);
+    }
+    c.fit = "prompts[].max_tokens or metrics.prompts (memory grows with T^2), model.dtype: bfloat16";
+    return c;
   }
 
   void run(StageContext& ctx) const override {

@@ -7,9 +7,11 @@
 namespace sinklab::cli {
 
 int run_command(const std::vector<std::string>& args, const std::vector<std::string>& full_command_line);
+int plan_command(const std::vector<std::string>& args);
 int validate_command(const std::vector<std::string>& args);
 int inspect_command(const std::vector<std::string>& args);
-int model_command(const std::vector<std::string>& args);  // info | families
+int model_command(const std::vector<std::string>& args);  // info | families | random
+int model_random_command(const std::vector<std::string>& args);
 int tokenize_command(const std::vector<std::string>& args);
 int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);

@@ -16,6 +16,7 @@ const char* kUsage = R"(usage: sinklab <command> [options]
 
 commands:
   run CONFIG [key.path=value ...]   run an experiment (stages are cached; see --help)
+  plan CONFIG [key.path=value ...]  estimated memory and time of every stage, before running
   sweep CONFIG --grid a.b=v1,v2 ...  run every point of a grid (shared cache, --jobs N, --backend slurm)
   sweep status|collect SWEEP_DIR     follow a sweep; aggregate summary.csv/.h5 and figures
   report RUN_OR_SWEEP_DIR           one self-contained report.html (figures, attention, metrics)
@@ -26,6 +27,7 @@ commands:
   hooks                             every hook site: names, shapes and meanings
   model info DIR                    a HuggingFace checkpoint's family, architecture, sizes and files
   model families                    every model family sinklab loads and what it declares
+  model random CONFIG_JSON OUT      a checkpoint with a config.json's shapes and random weights
   tokenize DIR TEXT                 token ids of TEXT with DIR/tokenizer.json
   generate DIR --prompt TEXT        greedy continuation of TEXT (--max-new N)
 
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (cmd == "run") return sinklab::cli::run_command(rest, all);
+    if (cmd == "plan") return sinklab::cli::plan_command(rest);
     if (cmd == "validate") return sinklab::cli::validate_command(rest);
     if (cmd == "sweep") return sinklab::cli::sweep_command(rest);
     if (cmd == "archive") return sinklab::cli::archive_command(rest);
@@ -67,7 +70,7 @@ int main(int argc, char** argv) {
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
     if (cmd == "model") return sinklab::cli::model_command(rest);  // info | families | --help
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "sweep", "archive", "report", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
+                                          sinklab::did_you_mean(cmd, {"run", "plan", "sweep", "archive", "report", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

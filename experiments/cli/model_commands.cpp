@@ -35,6 +35,8 @@ const char* kModelUsage = R"(usage: sinklab model <subcommand>
 
 subcommands:
   info DIR    a HuggingFace checkpoint's family, architecture, sizes, dtypes and files
+  random CONFIG_JSON OUT
+              a checkpoint with CONFIG_JSON's shapes and random weights (--layers N keeps N blocks)
   families    every model family sinklab loads: config model_type, transformers class, norm,
               MLP, positions, fused tensors, biases, and the linear maps pruning sees
 
@@ -152,10 +154,11 @@ int model_command(const std::vector<std::string>& args) {
   }
   if (sub == "info") return model_info(rest);
   if (sub == "families") return model_families_command(rest);
+  if (sub == "random") return model_random_command(rest);
   SINKLAB_INPUT_CHECK(!sub.empty(), "missing subcommand; usage: sinklab model info DIR | sinklab model families "
                                     "(see 'sinklab model --help')");
-  throw InputError(fmt::format("unknown subcommand 'model {}'{}; subcommands: info, families (see 'sinklab model --help')",
-                               sub, did_you_mean(sub, {"info", "families"})));
+  throw InputError(fmt::format("unknown subcommand 'model {}'{}; subcommands: info, families, random (see 'sinklab model --help')",
+                               sub, did_you_mean(sub, {"info", "families", "random"})));
 }
 
 int tokenize_command(const std::vector<std::string>& args) {

@@ -5,6 +5,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
+#include "experiments/cli/plan_support.h"
 #include "experiments/experiments.h"
 #include "framework/io/atomic_file.h"
 #include "framework/report/run_report.h"
@@ -31,6 +32,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
       ("force", po::value<std::vector<std::string>>()->composing(), "recompute STAGE (and what depends on it); 'all' for every stage; repeatable")
       ("device", po::value<std::string>(), "cpu | cuda | cuda:N | auto (overrides the config's device)")
       ("threads", po::value<int>(), "CPU threads (overrides the config's threads; 0 = all cores)");
+  add_memory_options(desc);
   po::variables_map vm;
   const std::string usage = "usage: sinklab run CONFIG [key.path=value ...] [options]\n\n"
                             "Runs every stage of the experiments in CONFIG; stages whose inputs did not change are\n"
@@ -63,6 +65,10 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   for (const auto& e : experiments)
     for (auto& p : e->input_problems()) problems.push_back(std::move(p));
   SINKLAB_INPUT_CHECK(problems.empty(), "{}", join(problems, "\n"));
+  // The memory plan: printed to the log, and a stage over budget stops the run before it starts.
+  const std::string over = check_memory_plan(runner, vm, device, false);
+  if (!over.empty() && !vm.count("ignore-memory-budget")) throw InputError(over);
+  if (!over.empty()) log::warn("{} (running anyway: --ignore-memory-budget)", over);
 
   std::optional<std::string> out_dir;
   if (vm.count("out")) out_dir = vm["out"].as<std::string>();

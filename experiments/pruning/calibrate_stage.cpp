@@ -20,7 +20,8 @@ class CalibrateStage : public Stage {
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
     auto r = encode_value(config_);
-    r.erase("path");  // the data enters the key through its files' fingerprints
+    r.erase("path");        // the data enters the key through its files' fingerprints
+    r.erase("batch_size");  // how pruning batches the windows, not which windows
     return r;
   }
   std::vector<std::string> input_files() const override {

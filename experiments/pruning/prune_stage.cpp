@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "experiments/checkpoint/cost_model.h"
 #include "experiments/checkpoint/stage_names.h"
 #include "experiments/pruning/part.h"
 #include "experiments/pruning/stages.h"
@@ -35,7 +36,8 @@ class PruneStage : public Stage {
   std::string name() const override { return stage_names::prune(base_.variant); }
   int version() const override { return 2; }  // 2: sharded output, blocks rounded to the file dtype
   nlohmann::ordered_json reads() const override {
-    return {{"dtype", base_.dtype}, {"prune", encode_value(prune_)}};
+    // The batch enters the key: Hessian sums in another order differ in the last bits.
+    return {{"dtype", base_.dtype}, {"prune", encode_value(prune_)}, {"calibration_batch", batch()}};
   }
   std::vector<std::string> upstream() const override {
     return calibrated_ ? std::vector<std::string>{stage_names::calibrate} : std::vector<std::string>{};
@@ -50,7 +52,7 @@ class PruneStage : public Stage {
     Progress progress(name(), model->spec().num_layers);
     // Each finished block is kept in the entry's resume directory: a killed run continues there.
     PrunedBlockStore finished(ctx.resume_dir());
-    PruneReport report = prune_model(*model, ids, prune_, 8, [&](std::int64_t) { progress.advance(); }, &finished);
+    PruneReport report = prune_model(*model, ids, prune_, batch(), [&](std::int64_t) { progress.advance(); }, &finished);
     progress.finish();
     if (report.restored_blocks > 0)
       log::info("{}: resumed: blocks 0..{} were finished by an earlier run ({})", name(), report.restored_blocks - 1,
@@ -125,7 +127,59 @@ class PruneStage : public Stage {
               double(zeros) / double(std::max<std::int64_t>(total, 1)), double(kept) / double(std::max<std::int64_t>(total, 1)));
   }
 
+  // The source model mapped (its dtype) or copied, the block being edited, the calibration
+  // stream (and the dense outputs for one-shot), one batch through one block, the statistics
+  // and the largest map's solver work.
+  std::optional<StageCost> cost() const override {
+    const auto& shape = checkpoint::checkpoint_shape(base_.dir);
+    const ModelSpec& s = shape.spec;
+    const at::ScalarType dt = base_.scalar_type();
+    const double e = checkpoint::dtype_bytes(dt), D = double(s.hidden_size), I = double(s.intermediate_size),
+                 L = double(s.num_layers), zw = double(s.num_heads * s.head_dim);
+    StageCost c = checkpoint::weights_cost(shape, dt);
+    c.weights += shape.block_parameters * e;  // the edited block's copy-on-write pages
+    const double N = calibrated_ && calibration_ ? double(calibration_->samples) : 0;
+    const double T = calibrated_ && calibration_ ? double(calibration_->seq_len) : 0;
+    if (N > 0) {
+      const double B = std::min<double>(N, batch());
+      c.calibration = N * T * D * e * (prune_.sequential ? 1 : 2);
+      StageCost block;
+      ModelSpec one = s;
+      one.num_layers = 1;
+      checkpoint::add_forward(block, one, dt, B, T);
+      c.activations = block.activations;
+      c.flops += L * (block.flops - 2 * B * T * D * double(s.vocab_size)) * (N / B) * 2;  // stats + stream
+    }
+    // The largest map is the MLP's [I, D] (gate or up; down is [D, I]): every method copies it
+    // to float32 and works beside it.
+    const double big = I * D, kv = double(s.num_kv_heads * s.head_dim), P = shape.block_parameters;
+    if (prune_.method == "sparsegpt") {
+      // Hessians of the block's four inputs (ln1, z, normalized, post) in float32, the inverse
+      // work of the widest (I x I) and the map with its update buffers.
+      c.solver = (2 * D * D + zw * zw + I * I) * 4 + 2 * I * I * 4 + 3 * big * 4;
+      const double hessians = 2 * N * T * (2 * D * D + zw * zw + I * I);
+      const double updates = 2 * ((zw + 2 * kv) * D * D + D * zw * zw + 2 * I * D * D + D * I * I);
+      const double inverses = (2 * D * D * D + zw * zw * zw + I * I * I) / 3 * 2;
+      c.flops += L * (hessians + updates + inverses);
+    } else if (prune_.method == "oats") {
+      // Per round a rank-r SVD of each map: randomized, a sketch of r + oversampling columns
+      // with q power iterations (2 (2q + 2) multiplies of the map by it); exact, ~10 m n min(m, n).
+      const double rank = prune_.rank_ratio * (1 - prune_.sparsity) * big / (I + D);
+      const double per_round = prune_.svd == "randomized"
+                                   ? 2 * P * (rank + prune_.oversampling) * (2 * prune_.power_iterations + 2)
+                                   : 10 * P * std::min(D, I);
+      c.solver = 7 * big * 4;  // W D, S, L, the residual and the SVD's factors, float32
+      c.flops += L * double(prune_.iterations) * per_round;
+    } else {
+      c.solver = 3 * big * 4;  // W in float32, scores and the mask
+    }
+    c.dtype = at::kFloat;  // the solvers work in float32
+    c.fit = "calibration.batch_size, calibration.seq_len, model.dtype: bfloat16 (the file's dtype maps the weights)";
+    return c;
+  }
+
  private:
+  int batch() const { return calibration_ ? calibration_->batch_size : 8; }
   ResolvedModel base_;
   PruneConfig prune_;
   bool calibrated_;

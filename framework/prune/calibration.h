@@ -22,6 +22,7 @@ struct CalibrationConfig {
   int seq_len = 2048;
   std::int64_t seed = 0;
   std::string text_field = "text";
+  int batch_size = 8;
   template <class V>
   void fields(V& v) {
     v("path", path, "text file, JSON-lines file (.jsonl/.json, optionally .gz) or a directory of them",
@@ -30,6 +31,10 @@ struct CalibrationConfig {
     v("seq_len", seq_len, "tokens per window (paper: 2048)", Check::between(2, 1 << 20));
     v("seed", seed, "seed of the document order and window offsets", Check::at_least(0));
     v("text_field", text_field, "the JSON field holding a document's text", Check::required_non_empty());
+    // Attention holds batch x heads x seq_len^2 scores at once: 8 x 2048-token windows of
+    // Phi-3-medium need ~19 GiB, 1 needs ~2.3 GiB (sinklab plan shows it).
+    v("batch_size", batch_size, "windows per forward pass while pruning (memory grows with it)",
+      Check::between(1, 1 << 16));
   }
 };
 

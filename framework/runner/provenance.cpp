@@ -50,6 +50,7 @@ nlohmann::ordered_json build_provenance(const ProvenanceInput& in) {
                       {"cached", s.cached},
                       {"seconds", s.seconds},
                       {"compute_seconds", s.compute_seconds},
+                      {"peak_anonymous_mib", s.peak_anonymous_mib},
                       {"entry", s.entry}});
     for (const auto& [path, hash] : s.input_files) inputs.push_back({{"path", path}, {"sha256", hash}, {"stage", s.name}});
   }

@@ -10,6 +10,7 @@
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
 #include "framework/util/log.h"
+#include "framework/util/memory.h"
 #include "framework/util/strings.h"
 #include "framework/util/system.h"
 
@@ -110,6 +111,22 @@ std::string Runner::cache_key(const Stage& stage, const std::vector<std::string>
   return sha256_hex(canonical_json(j));
 }
 
+std::vector<PlannedStage> Runner::plan() const {
+  validate();
+  std::vector<PlannedStage> out;
+  for (const Stage* stage : ordered()) {
+    PlannedStage p;
+    p.name = stage->name();
+    try {
+      p.cost = stage->cost();
+    } catch (const std::exception& e) {
+      p.note = std::string("not estimated: ") + e.what();
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 std::vector<StageRecord> Runner::run() {
   validate();
   std::vector<StageRecord> records;
@@ -142,7 +159,9 @@ std::vector<StageRecord> Runner::run() {
     auto lock = cache_.lock(rec.name, rec.key);
     if (!force && cache_.valid(rec.name, rec.key)) {
       rec.cached = true;
-      rec.compute_seconds = cache_.manifest(rec.name, rec.key).value("seconds", 0.0);
+      const auto manifest = cache_.manifest(rec.name, rec.key);
+      rec.compute_seconds = manifest.value("seconds", 0.0);
+      rec.peak_anonymous_mib = manifest.value("peak_anonymous_mib", 0.0);  // of the run that computed it
       log::info("{}: cached (key {})", rec.name, rec.key.substr(0, 12));
     } else {
       if (force) forced.insert(rec.name);
@@ -151,6 +170,7 @@ std::vector<StageRecord> Runner::run() {
       if (force) cache_.remove_resume_dir(rec.name, rec.key);
       std::string tmp = temporary_path_for(rec.entry);
       std::string tmp_files = temporary_path_for(cache_.artifact_dir(rec.name, rec.key));
+      AnonymousPeak memory;  // sampled while the stage runs
       try {
         Hdf5File out(tmp, Hdf5File::Mode::create);
         out.set_attr("/", "stage", rec.name);
@@ -167,11 +187,14 @@ std::vector<StageRecord> Runner::run() {
         throw;
       }
       rec.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      rec.peak_anonymous_mib = double(memory.peak()) / (1024.0 * 1024.0);
       nlohmann::json manifest{{"version", rec.version},       {"seconds", rec.compute_seconds},
+                              {"peak_anonymous_mib", rec.peak_anonymous_mib},
                               {"created", now_iso8601()},     {"sinklab_version", SINKLAB_VERSION},
                               {"reads", stage->reads()},       {"upstream", upstream_keys}};
       cache_.commit(rec.name, rec.key, tmp, tmp_files, manifest);
-      log::info("{}: done in {:.2f}s", rec.name, rec.compute_seconds);
+      log::info("{}: done in {:.2f}s, peak anonymous memory {:.0f} MiB", rec.name, rec.compute_seconds,
+                rec.peak_anonymous_mib);
     }
     if (std::filesystem::is_directory(cache_.artifact_dir(rec.name, rec.key)))
       rec.artifacts = cache_.artifact_dir(rec.name, rec.key);

@@ -23,6 +23,7 @@ struct StageRecord {
   bool report = false;     // a report stage (Stage::is_report)
   double seconds = 0.0;    // time spent in this run (lookup or computation)
   double compute_seconds = 0.0;  // time the computation took when it ran
+  double peak_anonymous_mib = 0.0;  // RssAnon high-water mark while it ran (cached: when it was computed)
   std::vector<std::pair<std::string, std::string>> input_files;  // (path, sha256)
 };
 
@@ -41,6 +42,9 @@ class Runner {
   std::vector<std::string> stage_names() const;
   std::vector<StageRecord> run();
 
+  // Every stage's estimated cost, in run order (reads no weights). A stage whose estimate fails
+  // gets a note saying why instead.
+  std::vector<PlannedStage> plan() const;
   // The key a stage gets from its declaration and its upstream keys (exposed for tests).
   static std::string cache_key(const Stage& stage, const std::vector<std::string>& upstream_keys,
                                const std::vector<std::pair<std::string, std::string>>& file_hashes);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "framework/io/hdf5_store.h"
+#include "framework/runner/stage_cost.h"
 
 namespace sinklab {
 
@@ -59,6 +60,9 @@ class Stage {
   // A report's artifacts are figures (published under figures/, its output holds the summary);
   // every other stage's artifacts are published under artifacts/<stage>/.
   virtual bool is_report() const { return false; }
+  // Its estimated memory and work (stage_cost.h), from config.json and headers only; none for
+  // stages too small to matter.
+  virtual std::optional<StageCost> cost() const { return std::nullopt; }
   virtual void run(StageContext& context) const = 0;
 };
 

@@ -9,6 +9,7 @@
 #include "tests/cli/cli_support.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/skip.h"
+#include "tests/support/temp_dir.h"
 
 using Catch::Contains;
 namespace fs = std::filesystem;
@@ -98,4 +99,49 @@ TEST_CASE("model info names the family; generate prints ids and each step's top 
   auto too_many = sinklab::test::sinklab({"generate", dir, "--prompt", "x", "--logits", "9000", "--device", "cpu"});
   CHECK(too_many.exit_code == 2);
   CHECK_THAT(too_many.err, Contains("the vocabulary has only 8192 tokens"));
+}
+
+TEST_CASE("model random writes a checkpoint of a config's shapes; plan estimates it and run refuses an "
+          "over-budget plan before creating anything", "[cli][model][plan]") {
+  const auto shared = sinklab::test::shared_dir();
+  if (!shared) SINKLAB_SKIP("../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
+  sinklab::test::TempDir dir;
+  // Phi-3-medium's layout (GQA 4:1, fused maps) at a small width.
+  auto config = dir.write("config.json", R"({"model_type": "phi3", "vocab_size": 8192, "hidden_size": 256,
+      "intermediate_size": 512, "num_hidden_layers": 40, "num_attention_heads": 8, "num_key_value_heads": 2,
+      "rms_norm_eps": 1e-5, "max_position_embeddings": 4096, "sliding_window": 2047})");
+  const std::string tokenizer = *shared + "/models/tiny-phi3";
+  auto made = sinklab::test::sinklab({"model", "random", config, dir / "m", "--layers", "2", "--tokenizer", tokenizer});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  CHECK_THAT(made.out, Contains("GB of random bfloat16 weights"));
+  auto info = sinklab::test::sinklab({"model", "info", dir / "m"});
+  CHECK_THAT(info.out, Contains("layers      2  d_model 256  heads 8 (kv 2)"));
+  auto again = sinklab::test::sinklab({"model", "random", config, dir / "m"});
+  CHECK(again.exit_code == 2);
+  CHECK_THAT(again.err, Contains("already holds a checkpoint"));
+  auto bad = sinklab::test::sinklab({"model", "random", config, dir / "n", "--dtype", "int8"});
+  CHECK(bad.exit_code == 2);
+  CHECK_FALSE(fs::exists(dir / "n"));
+
+  auto yaml = dir.write("scale.yaml", "name: scale\nmodel: {path: " + (dir / "m") + ", dtype: bfloat16}\n"
+                        "calibration: {path: /usr/share/common-licenses, samples: 4, seq_len: 256, batch_size: 2}\n"
+                        "prompts: [{id: gpl, file: /usr/share/common-licenses/GPL-3, max_tokens: 300}]\n"
+                        "variants: {dense: {}, wanda: {prune: {method: wanda}}}\n"
+                        "probes: [{site: pattern, layers: [0], heads: [1]}]\nmetrics: {layers: [0]}\n");
+  auto plan = sinklab::test::sinklab({"plan", yaml, "--threads", "1"});
+  INFO(plan.out << plan.err);
+  REQUIRE(plan.exit_code == 0);
+  for (const char* row : {"hook.dense", "metrics.dense", "prune.wanda", "hook.wanda", "calibrate"})
+    CHECK_THAT(plan.out, Contains(row));
+  CHECK_THAT(plan.out, Contains("GFLOP/s"));
+  // A budget no stage fits: named with the keys that shrink it, exit 2, no run directory.
+  auto refused = sinklab::test::sinklab({"run", yaml, "--threads", "1", "--results", dir / "results",
+                                         "--memory-budget", "0.001"});
+  CHECK(refused.exit_code == 2);
+  CHECK_THAT(refused.err, Contains("memory budget is 0.0 GiB") && Contains("prune.wanda: about") &&
+                              Contains("calibration.batch_size") && Contains("--ignore-memory-budget"));
+  CHECK_FALSE(fs::exists(dir / "results/scale"));
+  auto planned_over = sinklab::test::sinklab({"plan", yaml, "--threads", "1", "--memory-budget", "0.001"});
+  CHECK(planned_over.exit_code == 2);
 }

@@ -10,6 +10,8 @@
 #include "framework/io/atomic_file.h"
 #include "framework/model/families/registry.h"
 #include "framework/model/language_model.h"
+#include "framework/model/random_checkpoint.h"
+#include "framework/io/safetensors.h"
 #include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
 #include "tests/model/tiny_checkpoint.h"
@@ -204,4 +206,32 @@ TEST_CASE("a wrong config.json size names every tensor whose shape it contradict
   CHECK_THROWS_WITH(load_language_model(ckpt.dir),
                     Catch::Contains("'model.layers.0.self_attn.k_proj.weight' has shape [16, 32], config.json implies [32, 32]") &&
                         Catch::Contains("model.layers.0.self_attn.k_proj.bias") && Catch::Contains("and 4 more"));
+}
+
+TEST_CASE("a random checkpoint has its config's exact shapes, a shard per block, and loads", "[model][random]") {
+  test::TempDir dir;
+  // Phi-3-medium's head layout (40 heads, 10 KV heads of 128 would be 5120 wide) scaled down:
+  // 8 heads, 2 KV heads of 16; fused qkv and gate_up as the phi3 family stores them.
+  nlohmann::json cfg{{"model_type", "phi3"},        {"vocab_size", 64},        {"hidden_size", 128},
+                     {"intermediate_size", 96},      {"num_hidden_layers", 40}, {"num_attention_heads", 8},
+                     {"num_key_value_heads", 2},     {"rms_norm_eps", 1e-5},    {"max_position_embeddings", 64}};
+  RandomCheckpointOptions opts;
+  opts.layers = 3;
+  const std::uint64_t bytes = write_random_checkpoint(cfg, dir / "r", opts);
+  auto index = nlohmann::json::parse(read_file(dir / "r/model.safetensors.index.json"));
+  CHECK(index["weight_map"]["model.layers.2.self_attn.qkv_proj.weight"] == "model-00003-of-00004.safetensors");
+  CHECK(index["weight_map"]["lm_head.weight"] == "model-00004-of-00004.safetensors");
+  // embed + head + final norm, and per block: qkv [128+2*32, 128], o, gate_up [192, 128], down, 2 norms
+  const std::uint64_t per_block = 192 * 128 + 128 * 128 + 192 * 128 + 128 * 96 + 2 * 128;
+  CHECK(bytes == 2 * (2 * 64 * 128 + 128 + 3 * per_block));
+  CHECK(index["metadata"]["total_size"].get<std::uint64_t>() == bytes);
+  auto model = load_language_model(dir / "r", at::kBFloat16);
+  CHECK(model->spec().num_layers == 3);
+  SafetensorsFile block1(dir / "r/model-00002-of-00004.safetensors");
+  CHECK(at::equal(block1.tensor("model.layers.1.input_layernorm.weight"), at::ones({128}, at::kBFloat16)));
+  const double sd = block1.tensor("model.layers.1.mlp.down_proj.weight").to(at::kFloat).std().item<double>();
+  CHECK(sd == Approx(0.02).epsilon(0.05));
+  CHECK(model->forward(at::randint(0, 64, {1, 5}, at::kLong)).isfinite().all().item<bool>());
+  cfg["model_type"] = "phi9";
+  CHECK_THROWS_AS(write_random_checkpoint(cfg, dir / "bad", opts), InputError);
 }

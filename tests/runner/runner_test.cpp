@@ -275,3 +275,23 @@ TEST_CASE("input file fingerprints are remembered by size and mtime, and a chang
   CHECK(StageCache(dir / "cache").fingerprint(data) == sha256_file(data));
   CHECK_THROWS_AS(cache.fingerprint(dir / "missing.bin"), InputError);
 }
+
+TEST_CASE("the plan names the stages over a memory budget with the keys that shrink them", "[runner][plan]") {
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  StageCost big;
+  big.activations = 3 * gib;
+  big.calibration = 1 * gib;
+  big.mapped = 20 * gib;  // file-backed: not counted
+  big.fit = "calibration.batch_size";
+  StageCost small;
+  small.weights = 0.5 * gib;
+  std::vector<PlannedStage> plan{{"prune.x", big, ""}, {"hook.x", small, ""}, {"pca", std::nullopt, ""}};
+  CHECK(big.anonymous() == 4 * gib);
+  CHECK(over_budget(plan, 0.25 * gib, 8 * gib).empty());
+  const std::string msg = over_budget(plan, 0.25 * gib, 4 * gib);  // 4.25 GiB > 4, 0.75 GiB fits
+  CHECK_THAT(msg, Catch::Contains("prune.x: about 4.2 GiB; to fit: calibration.batch_size"));
+  CHECK_THAT(msg, !Catch::Contains("hook.x"));
+  const std::string table = plan_table(plan, 0.25 * gib, c10::Device(c10::DeviceType::CPU));
+  CHECK_THAT(table, Catch::Contains("prune.x") && Catch::Contains("4.25") && Catch::Contains("20.00"));
+  CHECK_THAT(table, Catch::Contains("pca") && Catch::Contains("(small)"));
+}

@@ -1,0 +1,40 @@
+#pragma once
+// Estimates of what the checkpoint experiment's stages cost (framework/runner/stage_cost.h), from
+// config.json and the safetensors headers: the tensors TransformerLM's forward pass holds at its
+// peak, the calibration stream and solver work of pruning, and the matmul FLOPs.
+#include <c10/core/ScalarType.h>
+
+#include <cstdint>
+#include <string>
+
+#include "experiments/checkpoint/inputs.h"
+#include "framework/model/model_spec.h"
+#include "framework/runner/stage_cost.h"
+
+namespace sinklab::checkpoint {
+
+struct CheckpointShape {
+  ModelSpec spec;
+  double file_bytes = 0;   // every tensor's bytes as stored
+  double parameters = 0;
+  double block_parameters = 0;  // one decoder block's
+  at::ScalarType file_dtype = at::kFloat;
+};
+// Reads config.json and the safetensors headers of `dir` (remembered per directory).
+const CheckpointShape& checkpoint_shape(const std::string& dir);
+
+// The model's weights as a stage holds them: mapped when computing in the file's dtype on the
+// CPU, else an anonymous copy in `compute`.
+StageCost weights_cost(const CheckpointShape& shape, at::ScalarType compute);
+
+// One forward pass over [B, T] tokens: the live tensors at the attention softmax (scores in the
+// compute dtype, masked, float32 and its softmax, the pattern), the MLP's intermediates, the
+// logits; and its FLOPs. Added into `cost`.
+void add_forward(StageCost& cost, const ModelSpec& spec, at::ScalarType compute, double B, double T);
+
+// The number of tokens a prompt has (tokenized with the checkpoint's tokenizer, remembered).
+std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt);
+
+double dtype_bytes(at::ScalarType t);
+
+}  // namespace sinklab::checkpoint

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Benchmark: the paper's model at its real shapes on this machine. Writes random-weight
+# checkpoints with exactly Phi-3-medium-4k-instruct's config.json (configs/models/) but 1 and
+# BLOCKS blocks, in bfloat16, with the tiny-phi3 tokenizer (its ids are valid in the 32064-row
+# embedding), and runs on each:
+#   fig2's pipeline: hook + metrics + pca, two prompts of 2048 tokens;
+#   calibrate + prune with wanda, sparsegpt and oats (randomized SVD) on SAMPLES x 2048 tokens;
+#   5-shot evaluation on 20 hamexam questions (subject T).
+# It prints each stage's seconds and peak anonymous memory (RssAnon: heap and copies, not the
+# checkpoint's file-backed pages) at 1 and BLOCKS blocks, the seconds per block of the prune
+# stages, and extrapolates linearly in the block count to Phi-3-medium's 40 blocks.
+#   scripts/bench_scale.sh [BLOCKS]          (default 2; BLOCKS >= 2)
+# Environment: SAMPLES (16) calibration windows, OATS_ITERATIONS (80), SINKLAB_SHARED, WORK (the
+# work directory, default /tmp/sinklab-bench-scale: ~2 GB per block of disk; its stage cache
+# makes a rerun reuse finished stages, with their recorded seconds and memory), KEEP=1 keeps it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+blocks=${1:-2}
+samples=${SAMPLES:-16}
+oats_iterations=${OATS_ITERATIONS:-80}
+shared=${SINKLAB_SHARED:-../shared}
+(( blocks >= 2 )) || { echo "bench_scale: BLOCKS must be >= 2 (the slope needs two sizes)" >&2; exit 2; }
+[ -f "$shared/models/tiny-phi3/tokenizer.json" ] || { echo "bench_scale: no tokenizer at $shared/models/tiny-phi3 (set SINKLAB_SHARED)" >&2; exit 2; }
+[ -x build/sinklab ] || scripts/setup.sh
+work=${WORK:-/tmp/sinklab-bench-scale}
+mkdir -p "$work"
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$work"' EXIT
+for n in 1 "$blocks"; do
+  [ -f "$work/phi3-medium-$n/config.json" ] ||
+    build/sinklab model random configs/models/phi-3-medium-4k-instruct.config.json "$work/phi3-medium-$n" \
+      --layers "$n" --tokenizer "$shared/models/tiny-phi3" >/dev/null
+  cat > "$work/scale-$n.yaml" <<YAML
+name: scale-$n
+model: {path: $work/phi3-medium-$n, dtype: bfloat16, name: phi3-medium-$n-blocks}
+calibration: {path: /usr/share/common-licenses, samples: $samples, seq_len: 2048}
+prompts:
+  - {id: gpl, file: /usr/share/common-licenses/GPL-3, max_tokens: 2048}
+  - {id: apache, file: /usr/share/common-licenses/Apache-2.0, max_tokens: 2048}
+variants:
+  dense: {}
+  wanda: {prune: {method: wanda, sparsity: 0.5}}
+  sparsegpt: {prune: {method: sparsegpt, sparsity: 0.5, damp: 0.1, block_size: 128}}
+  oats: {prune: {method: oats, sparsity: 0.5, rank_ratio: 0.25, iterations: $oats_iterations, svd: randomized}}
+probes:
+  - {site: pattern, layers: [0], heads: [6]}
+  - {site: result, layers: [0], heads: [6]}
+pca:
+  - {site: result, layer: 0, head: 6, prompt: gpl}
+  - {site: normalized, layer: 0, prompt: gpl}
+metrics: {layers: [0]}
+eval: {task: hamexam, data: /usr/share/hamexam, subjects: [amateur radio technician], shots: [5], limit: 20}
+YAML
+  echo "bench_scale: $n block(s) ..." >&2
+  build/sinklab run "$work/scale-$n.yaml" -q --results "$work/results" >/dev/null
+done
+python3 - "$work/results" "$blocks" <<'PY'
+import json, sys, pathlib
+root, n = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+def load(k):
+    run = root / f"scale-{k}" / "latest"
+    stages = {s["name"]: s for s in json.load(open(run / "provenance.json"))["stages"]}
+    return run, stages
+run1, s1 = load(1)
+runn, sn = load(n)
+L = 40
+def extrap(a, b):  # linear in the block count through (1, a) and (n, b)
+    return a + (b - a) / (n - 1) * (L - 1)
+print(f"\nPhi-3-medium shapes, bfloat16, random weights; 1 and {n} blocks; extrapolated to {L}")
+print(f"{'stage':<18} {'s @1':>8} {f's @{n}':>8} {f's @{L}':>9} {'anon MiB @1':>12} {f'@{n}':>8} {f'@{L}':>8}")
+peak40 = {}
+sec40 = {}
+for name in sn:
+    if name not in s1 or name.endswith("report"): continue
+    a, b = s1[name], sn[name]
+    t = extrap(a["compute_seconds"], b["compute_seconds"])
+    m = extrap(a["peak_anonymous_mib"], b["peak_anonymous_mib"])
+    sec40[name], peak40[name] = t, m
+    print(f"{name:<18} {a['compute_seconds']:>8.1f} {b['compute_seconds']:>8.1f} {t:>9.0f} "
+          f"{a['peak_anonymous_mib']:>12.0f} {b['peak_anonymous_mib']:>8.0f} {m:>8.0f}")
+print(f"\nprune seconds per block at {n} blocks (the stage's own timings):")
+hours = {}
+for v in ["wanda", "sparsegpt", "oats"]:
+    rep = json.load(open(runn / "artifacts" / f"prune.{v}" / "sinklab_pruning.json"))
+    per = rep["block_seconds"]
+    print(f"  {v:<10} " + " ".join(f"{x:.1f}" for x in per))
+    hours[v] = sec40[f"prune.{v}"] / 3600
+evals = json.load(open(runn / "summary.json")).get("eval", {})
+questions = 20
+hook_metrics = sum(sec40[k] for k in sec40 if k.startswith(("hook.", "metrics.")) and k.endswith(".dense"))
+eval_per_q = sec40["eval.dense"] / questions
+print(f"\nphi3-medium extrapolated: peak anon {max(peak40.values()) / 1024:.1f} GiB, hook+metrics {hook_metrics:.0f} s, "
+      f"prune {hours['wanda']:.2f}/{hours['sparsegpt']:.2f}/{hours['oats']:.2f} h, eval {eval_per_q:.1f} s per question")
+PY
