@@ -32,7 +32,7 @@ for n in 1 "$blocks"; do
   cat > "$work/scale-$n.yaml" <<YAML
 name: scale-$n
 model: {path: $work/phi3-medium-$n, dtype: bfloat16, name: phi3-medium-$n-blocks}
-calibration: {path: /usr/share/common-licenses, samples: $samples, seq_len: 2048}
+calibration: {path: /usr/share/common-licenses, samples: $samples, seq_len: 2048, batch_size: 1}
 prompts:
   - {id: gpl, file: /usr/share/common-licenses/GPL-3, max_tokens: 2048}
   - {id: apache, file: /usr/share/common-licenses/Apache-2.0, max_tokens: 2048}
@@ -50,12 +50,14 @@ pca:
 metrics: {layers: [0]}
 eval: {task: hamexam, data: /usr/share/hamexam, subjects: [amateur radio technician], shots: [5], limit: 20}
 YAML
+  build/sinklab plan "$work/scale-$n.yaml" --json > "$work/plan-$n.jsonl"
   echo "bench_scale: $n block(s) ..." >&2
   build/sinklab run "$work/scale-$n.yaml" -q --results "$work/results" >/dev/null
 done
-python3 - "$work/results" "$blocks" <<'PY'
+python3 - "$work/results" "$blocks" "$work" <<'PY'
 import json, sys, pathlib
-root, n = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+root, n, work = pathlib.Path(sys.argv[1]), int(sys.argv[2]), pathlib.Path(sys.argv[3])
+plan = {j["stage"]: j for j in map(json.loads, open(work / f"plan-{n}.jsonl"))}
 def load(k):
     run = root / f"scale-{k}" / "latest"
     stages = {s["name"]: s for s in json.load(open(run / "provenance.json"))["stages"]}
@@ -66,7 +68,8 @@ L = 40
 def extrap(a, b):  # linear in the block count through (1, a) and (n, b)
     return a + (b - a) / (n - 1) * (L - 1)
 print(f"\nPhi-3-medium shapes, bfloat16, random weights; 1 and {n} blocks; extrapolated to {L}")
-print(f"{'stage':<18} {'s @1':>8} {f's @{n}':>8} {f's @{L}':>9} {'anon MiB @1':>12} {f'@{n}':>8} {f'@{L}':>8}")
+print(f"{'stage':<18} {'s @1':>8} {f's @{n}':>8} {f's @{L}':>9} {'anon MiB @1':>12} {f'@{n}':>8} {f'@{L}':>8}"
+      f"   plan @{n}: {'MiB':>7} {'ratio':>6} {'s':>8} {'ratio':>6}")
 peak40 = {}
 sec40 = {}
 for name in sn:
@@ -75,8 +78,13 @@ for name in sn:
     t = extrap(a["compute_seconds"], b["compute_seconds"])
     m = extrap(a["peak_anonymous_mib"], b["peak_anonymous_mib"])
     sec40[name], peak40[name] = t, m
+    p = plan.get(name, {})
+    est = (f"{p['anonymous_bytes'] / 2**20:>7.0f} {p['anonymous_bytes'] / 2**20 / b['peak_anonymous_mib']:>6.2f} "
+           f"{p['seconds']:>8.1f} {p['seconds'] / b['compute_seconds']:>6.2f}") if "seconds" in p else "      (not estimated)"
     print(f"{name:<18} {a['compute_seconds']:>8.1f} {b['compute_seconds']:>8.1f} {t:>9.0f} "
-          f"{a['peak_anonymous_mib']:>12.0f} {b['peak_anonymous_mib']:>8.0f} {m:>8.0f}")
+          f"{a['peak_anonymous_mib']:>12.0f} {b['peak_anonymous_mib']:>8.0f} {m:>8.0f}   plan @{n}: {est}")
+print(f"(plan ratio: estimate / measured; the plan's seconds are matmul FLOPs at the measured throughput,"
+      f" so a ratio well below 1 is time spent outside matmuls)")
 print(f"\nprune seconds per block at {n} blocks (the stage's own timings):")
 hours = {}
 for v in ["wanda", "sparsegpt", "oats"]:

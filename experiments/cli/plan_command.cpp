@@ -3,6 +3,8 @@
 // refuses a plan over the memory budget (check_memory_plan).
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
@@ -42,7 +44,8 @@ int plan_command(const std::vector<std::string>& args) {
   po::options_description desc("sinklab plan options");
   desc.add_options()
       ("device", po::value<std::string>(), "cpu | cuda | cuda:N | auto (overrides the config's device)")
-      ("threads", po::value<int>(), "CPU threads the time estimate assumes (overrides the config's; 0 = all cores)");
+      ("threads", po::value<int>(), "CPU threads the time estimate assumes (overrides the config's; 0 = all cores)")
+      ("json", "print the plan as JSON lines (one stage each: bytes by kind, flops, seconds) instead of the table");
   add_memory_options(desc);
   po::variables_map vm;
   const std::string usage =
@@ -64,6 +67,24 @@ int plan_command(const std::vector<std::string>& args) {
   for (const auto& e : experiments)
     for (auto& p : e->input_problems()) problems.push_back(std::move(p));
   SINKLAB_INPUT_CHECK(problems.empty(), "{}", join(problems, "\n"));
+  if (vm.count("json")) {
+    std::map<at::ScalarType, double> speed;
+    const double base = double(anonymous_rss_bytes());
+    for (const auto& s : runner.plan()) {
+      nlohmann::ordered_json j{{"stage", s.name}};
+      if (s.cost) {
+        const StageCost& c = *s.cost;
+        if (!speed.count(c.dtype)) speed[c.dtype] = matmul_flops_per_second(c.dtype, device);
+        j.update({{"anonymous_bytes", base + c.anonymous()}, {"weights", c.weights}, {"activations", c.activations},
+                  {"hooks", c.hooks}, {"calibration", c.calibration}, {"solver", c.solver}, {"kv_cache", c.kv_cache},
+                  {"mapped", c.mapped}, {"flops", c.flops}, {"seconds", c.flops / speed[c.dtype]}});
+      } else {
+        j["note"] = s.note.empty() ? "small" : s.note;
+      }
+      std::cout << j.dump() << "\n";
+    }
+    return 0;
+  }
   const std::string over = check_memory_plan(runner, vm, device, true);
   if (over.empty()) return 0;
   fmt::print(stderr, "sinklab: {}\n", over);

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <filesystem>
 
+#include "experiments/checkpoint/cost_model.h"
 #include "experiments/checkpoint/stage_names.h"
 #include "experiments/evaluation/part.h"
 #include "framework/eval/loglikelihood.h"
 #include "framework/eval/mc_dataset.h"
 #include "framework/eval/mc_prompt.h"
 #include "framework/eval/perplexity.h"
+#include "framework/model/tokenizer/tokenizer.h"
 #include "framework/prune/calibration.h"
 #include "framework/util/error.h"
 #include "framework/util/progress.h"
@@ -158,6 +160,53 @@ class EvalStage : public Stage {
       out.set_attr("/" + g.substr(0, g.size() - 1), "tokens_computed", computed);
     }
     progress.finish();
+  }
+
+  // The weights; for multiple choice the longest k-shot context (its question and choice), a
+  // batch of them with the shared prefix's KV cache, and one forward per question and choice
+  // beyond the prefix; for perplexity one window, over the text (bytes / 4 tokens when
+  // max_tokens is 0). Loads the questions (which checks subjects) but reads no weights.
+  std::optional<StageCost> cost() const override {
+    const auto& shape = checkpoint::checkpoint_shape(model_.dir);
+    const ModelSpec& s = shape.spec;
+    const at::ScalarType dt = model_.scalar_type();
+    StageCost c = checkpoint::weights_cost(shape, dt);
+    if (!spec_.data.empty()) {
+      auto subjects = load_mc_dataset(spec_.task, resolve_data_path(spec_.data), spec_.subjects, spec_.limit);
+      auto tok = Tokenizer::from_file((fs::path(model_.dir) / "tokenizer.json").string());
+      const double B = spec_.scoring == "prefix" ? double(spec_.batch_size) : 1;
+      for (const auto& subject : subjects) {
+        if (subject.test.empty()) continue;
+        const McItem* longest = &subject.test.front();
+        for (const auto& item : subject.test)
+          if (mc_doc_text(item).size() > mc_doc_text(*longest).size()) longest = &item;
+        for (auto k : spec_.shots) {
+          const double T = double(tok.encode(mc_context(subject.name, subject.dev, int(k), *longest) + mc_continuation(0),
+                                             spec_.add_bos).size());
+          const double prefix = double(tok.encode(mc_shared_prefix(subject.name, subject.dev, int(k)), spec_.add_bos).size());
+          StageCost pass;
+          checkpoint::add_forward(pass, s, dt, B, T);
+          c.activations = std::max(c.activations, pass.activations);
+          c.kv_cache = std::max(c.kv_cache, B * 2 * double(s.num_layers * s.num_kv_heads * s.head_dim) * T *
+                                                checkpoint::dtype_bytes(dt));
+          StageCost suffix;  // per choice: the tokens after the shared prefix (naive: all)
+          checkpoint::add_forward(suffix, s, dt, 1, spec_.scoring == "prefix" ? std::max(1.0, T - prefix) : T);
+          c.flops += suffix.flops * double(subject.test.size() * longest->choices.size());
+        }
+      }
+    }
+    if (spec_.perplexity) {
+      const auto& p = *spec_.perplexity;
+      double tokens = double(p.max_tokens);
+      if (tokens == 0)
+        for (const auto& f : calibration_files(resolve_data_path(p.path))) tokens += double(fs::file_size(f)) / 4;
+      StageCost window;
+      checkpoint::add_forward(window, s, dt, 1, double(p.window));
+      c.activations = std::max(c.activations, window.activations);
+      c.flops += window.flops * std::max(1.0, (tokens - double(p.window)) / double(p.stride) + 1);
+    }
+    c.fit = "eval.batch_size, eval.shots (shorter contexts), eval.perplexity.window, model.dtype: bfloat16";
+    return c;
   }
 
  private:

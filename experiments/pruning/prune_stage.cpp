@@ -154,9 +154,9 @@ class PruneStage : public Stage {
     // to float32 and works beside it.
     const double big = I * D, kv = double(s.num_kv_heads * s.head_dim), P = shape.block_parameters;
     if (prune_.method == "sparsegpt") {
-      // Hessians of the block's four inputs (ln1, z, normalized, post) in float32, the inverse
-      // work of the widest (I x I) and the map with its update buffers.
-      c.solver = (2 * D * D + zw * zw + I * I) * 4 + 2 * I * I * 4 + 3 * big * 4;
+      // In float64: the Hessians of the block's four inputs (ln1, z, normalized, post), the
+      // inverse's two I x I matrices, the map with its mask and update buffers.
+      c.solver = (2 * D * D + zw * zw + I * I) * 8 + 2 * I * I * 8 + 3 * big * 8;
       const double hessians = 2 * N * T * (2 * D * D + zw * zw + I * I);
       const double updates = 2 * ((zw + 2 * kv) * D * D + D * zw * zw + 2 * I * D * D + D * I * I);
       const double inverses = (2 * D * D * D + zw * zw * zw + I * I * I) / 3 * 2;

@@ -119,6 +119,8 @@ std::vector<PlannedStage> Runner::plan() const {
     p.name = stage->name();
     try {
       p.cost = stage->cost();
+    } catch (const InputError&) {
+      throw;  // a bad config or input file: the run would fail on it later, so it fails now
     } catch (const std::exception& e) {
       p.note = std::string("not estimated: ") + e.what();
     }

@@ -42,8 +42,8 @@ class Runner {
   std::vector<std::string> stage_names() const;
   std::vector<StageRecord> run();
 
-  // Every stage's estimated cost, in run order (reads no weights). A stage whose estimate fails
-  // gets a note saying why instead.
+  // Every stage's estimated cost, in run order (reads no weights). Bad input an estimate finds
+  // (a missing subject) is thrown; any other failure leaves a note saying why instead.
   std::vector<PlannedStage> plan() const;
   // The key a stage gets from its declaration and its upstream keys (exposed for tests).
   static std::string cache_key(const Stage& stage, const std::vector<std::string>& upstream_keys,
