@@ -56,9 +56,9 @@ void add_forward(StageCost& c, const ModelSpec& s, at::ScalarType compute, doubl
   const double e = dtype_bytes(compute), H = double(s.num_heads), D = double(s.hidden_size),
                I = double(s.intermediate_size), V = double(s.vocab_size), L = double(s.num_layers),
                hd = double(s.head_dim), KV = double(s.num_kv_heads);
-  // Attention at its peak: scores and masked scores (compute dtype), their float32 copy and its
-  // softmax, and the pattern cast back; q, k, v and the repeated k, v beside them.
-  const double attention = B * H * T * T * (3 * e + 8) + B * T * (H + 4 * KV) * hd * e;
+  // Attention at its peak: the scores, scaled and masked (three in the compute dtype), their
+  // float32 copy and its softmax, and the pattern cast back; q, k, v and the repeated k, v.
+  const double attention = B * H * T * T * (4 * e + 8) + B * T * (H + 4 * KV) * hd * e;
   // The gated MLP's gate, up, activation and product [B, T, I]; the residual stream and norms.
   const double mlp = 4 * B * T * I * e;
   const double stream = 4 * B * T * D * 4;

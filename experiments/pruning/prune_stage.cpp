@@ -154,9 +154,11 @@ class PruneStage : public Stage {
     // to float32 and works beside it.
     const double big = I * D, kv = double(s.num_kv_heads * s.head_dim), P = shape.block_parameters;
     if (prune_.method == "sparsegpt") {
-      // In float64: the Hessians of the block's four inputs (ln1, z, normalized, post), the
-      // inverse's two I x I matrices, the map with its mask and update buffers.
-      c.solver = (2 * D * D + zw * zw + I * I) * 8 + 2 * I * I * 8 + 3 * big * 8;
+      // In float64: the Hessians of the block's four inputs (ln1, z, normalized, post), held
+      // from the first calibration pass on; the widest inverse (an out-of-place factorization
+      // holds its input, its output and LAPACK's copy: 3 I x I) and the map, its update and W * mask.
+      c.calibration += (2 * D * D + zw * zw + I * I) * 8;
+      c.solver = 3 * I * I * 8 + 3 * big * 8;
       const double hessians = 2 * N * T * (2 * D * D + zw * zw + I * I);
       const double updates = 2 * ((zw + 2 * kv) * D * D + D * zw * zw + 2 * I * D * D + D * I * I);
       const double inverses = (2 * D * D * D + zw * zw * zw + I * I * I) / 3 * 2;
@@ -168,10 +170,15 @@ class PruneStage : public Stage {
       const double per_round = prune_.svd == "randomized"
                                    ? 2 * P * (rank + prune_.oversampling) * (2 * prune_.power_iterations + 2)
                                    : 10 * P * std::min(D, I);
-      c.solver = 7 * big * 4;  // W D, S, L, the residual and the SVD's factors, float32
+      // Float32 copies of the map alive in a round: W, W D, S, A - S, L u v, the residual, its
+      // absolute value, its row sort (values and int64 indices), the next S and the objective's
+      // two temporaries: ~12 (bench_scale measured 7.0 GB on a Phi-3-medium block, this gives 7.5).
+      c.solver = 12 * big * 4;
       c.flops += L * double(prune_.iterations) * per_round;
     } else {
-      c.solver = 3 * big * 4;  // W in float32, scores and the mask
+      // W in float32, the scores, their row sort (values and int64 indices), the mask and the
+      // error's two temporaries: ~8 copies.
+      c.solver = 8 * big * 4;
     }
     c.dtype = at::kFloat;  // the solvers work in float32
     c.fit = "calibration.batch_size, calibration.seq_len, model.dtype: bfloat16 (the file's dtype maps the weights)";
