@@ -9,7 +9,8 @@
 # It prints each stage's seconds and peak anonymous memory (RssAnon: heap and copies, not the
 # checkpoint's file-backed pages) at 1 and BLOCKS blocks, the seconds per block of the prune
 # stages, and extrapolates linearly in the block count to Phi-3-medium's 40 blocks.
-#   scripts/bench_scale.sh [BLOCKS]          (default 2; BLOCKS >= 2)
+#   scripts/bench_scale.sh [BLOCKS]          (default 2; BLOCKS >= 2, 4 or more for a memory slope
+#                                             that allocator noise does not swamp; run it alone)
 # Environment: SAMPLES (16) calibration windows, OATS_ITERATIONS (80), SINKLAB_SHARED, WORK (the
 # work directory, default /tmp/sinklab-bench-scale: ~2 GB per block of disk; its stage cache
 # makes a rerun reuse finished stages, with their recorded seconds and memory), KEEP=1 keeps it.
@@ -76,7 +77,10 @@ for name in sn:
     if name not in s1 or name.endswith("report"): continue
     a, b = s1[name], sn[name]
     t = extrap(a["compute_seconds"], b["compute_seconds"])
-    m = extrap(a["peak_anonymous_mib"], b["peak_anonymous_mib"])
+    # Memory: the peak at BLOCKS plus its growth per block, if any, for the remaining blocks
+    # (a bounded stage does not grow; two sizes close together are noisy: use BLOCKS >= 4).
+    growth = max(0.0, (b["peak_anonymous_mib"] - a["peak_anonymous_mib"]) / (n - 1))
+    m = b["peak_anonymous_mib"] + growth * (L - n)
     sec40[name], peak40[name] = t, m
     p = plan.get(name, {})
     est = (f"{p['anonymous_bytes'] / 2**20:>7.0f} {p['anonymous_bytes'] / 2**20 / b['peak_anonymous_mib']:>6.2f} "

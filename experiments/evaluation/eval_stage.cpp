@@ -163,8 +163,8 @@ class EvalStage : public Stage {
   }
 
   // The weights; for multiple choice the longest k-shot context (its question and choice), a
-  // batch of them with the shared prefix's KV cache, and one forward per question and choice
-  // beyond the prefix; for perplexity one window, over the text (bytes / 4 tokens when
+  // batch of them with the shared prefix's KV cache, and the FLOPs of the tokens beyond the
+  // prefix; for perplexity one window, over the text (bytes / 4 tokens when
   // max_tokens is 0). Loads the questions (which checks subjects) but reads no weights.
   std::optional<StageCost> cost() const override {
     const auto& shape = checkpoint::checkpoint_shape(model_.dir);
@@ -189,9 +189,12 @@ class EvalStage : public Stage {
           c.activations = std::max(c.activations, pass.activations);
           c.kv_cache = std::max(c.kv_cache, B * 2 * double(s.num_layers * s.num_kv_heads * s.head_dim) * T *
                                                 checkpoint::dtype_bytes(dt));
-          StageCost suffix;  // per choice: the tokens after the shared prefix (naive: all)
-          checkpoint::add_forward(suffix, s, dt, 1, spec_.scoring == "prefix" ? std::max(1.0, T - prefix) : T);
-          c.flops += suffix.flops * double(subject.test.size() * longest->choices.size());
+          // Prefix scoring: each question's tokens after the shared prefix once (its choices are
+          // a token or two each); naive: the whole context once per choice.
+          StageCost pass_flops;
+          const bool prefix_scoring = spec_.scoring == "prefix";
+          checkpoint::add_forward(pass_flops, s, dt, 1, prefix_scoring ? std::max(1.0, T - prefix) : T);
+          c.flops += pass_flops.flops * double(subject.test.size()) * (prefix_scoring ? 1.0 : double(longest->choices.size()));
         }
       }
     }
