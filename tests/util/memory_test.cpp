@@ -4,6 +4,9 @@
 
 #include "tests/support/catch.h"
 
+#include <chrono>
+#include <thread>
+
 #include "framework/util/memory.h"
 
 using namespace sinklab;
@@ -17,6 +20,8 @@ TEST_CASE("RssAnon sees a touched 256 MiB tensor, and the peak remembers it afte
   {
     at::Tensor t = at::ones({64 * 1024 * 1024}, at::kFloat);  // 256 MiB, every page written
     CHECK(anonymous_rss_bytes() >= before + 250 * mib);
+    // Held long enough for the 5 ms sampler to see it even on a busy machine (it sleeps too).
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   CHECK(peak.peak() >= before + 250 * mib);
 }
