@@ -33,9 +33,12 @@ const CheckpointShape& checkpoint_shape(const std::string& dir) {
     s->parameters += n;
     s->file_bytes += double(info.end - info.begin);
     by_dtype[info.dtype] += n;
-    if (name.find("layers.0.") != std::string::npos || name.find("h.0.") == 0 ||
-        name.find(".h.0.") != std::string::npos)
-      s->block_parameters += n;
+  }
+  for (const auto& t : checkpoint_layout(*s->spec.family, s->spec)) {  // the family's own table of block 0
+    if (t.layer != 0) continue;
+    double n = 1;
+    for (auto d : t.shape) n *= double(d);
+    s->block_parameters += n;
   }
   const std::string dominant =
       std::max_element(by_dtype.begin(), by_dtype.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
@@ -70,13 +73,17 @@ void add_forward(StageCost& c, const ModelSpec& s, at::ScalarType compute, doubl
   c.flops += 2 * B * T * (L * block_maps + D * V) + 4 * B * L * H * T * T * hd;
 }
 
-std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt) {
+const Tokenizer& checkpoint_tokenizer(const std::string& dir) {
   static std::mutex mutex;
   static std::map<std::string, std::unique_ptr<Tokenizer>> tokenizers;
   std::lock_guard<std::mutex> lock(mutex);
   auto& tok = tokenizers[dir];
   if (!tok) tok = std::make_unique<Tokenizer>(Tokenizer::from_file((fs::path(dir) / "tokenizer.json").string()));
-  return std::int64_t(tokenize_prompt(*tok, prompt_text(prompt), prompt.max_tokens).ids.size());
+  return *tok;
+}
+
+std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt) {
+  return std::int64_t(tokenize_prompt(checkpoint_tokenizer(dir), prompt_text(prompt), prompt.max_tokens).ids.size());
 }
 
 }  // namespace sinklab::checkpoint

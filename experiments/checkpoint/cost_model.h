@@ -11,6 +11,10 @@
 #include "framework/model/model_spec.h"
 #include "framework/runner/stage_cost.h"
 
+namespace sinklab {
+class Tokenizer;
+}
+
 namespace sinklab::checkpoint {
 
 struct CheckpointShape {
@@ -32,7 +36,9 @@ StageCost weights_cost(const CheckpointShape& shape, at::ScalarType compute);
 // logits; and its FLOPs. Added into `cost`.
 void add_forward(StageCost& cost, const ModelSpec& spec, at::ScalarType compute, double B, double T);
 
-// The number of tokens a prompt has (tokenized with the checkpoint's tokenizer, remembered).
+// The checkpoint's tokenizer, loaded once per directory for every plan estimate.
+const Tokenizer& checkpoint_tokenizer(const std::string& dir);
+// The number of tokens a prompt has (tokenized with the checkpoint's tokenizer).
 std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt);
 
 double dtype_bytes(at::ScalarType t);

@@ -173,7 +173,7 @@ class EvalStage : public Stage {
     StageCost c = checkpoint::weights_cost(shape, dt);
     if (!spec_.data.empty()) {
       auto subjects = load_mc_dataset(spec_.task, resolve_data_path(spec_.data), spec_.subjects, spec_.limit);
-      auto tok = Tokenizer::from_file((fs::path(model_.dir) / "tokenizer.json").string());
+      const Tokenizer& tok = checkpoint::checkpoint_tokenizer(model_.dir);  // shared by every variant's estimate
       const double B = spec_.scoring == "prefix" ? double(spec_.batch_size) : 1;
       for (const auto& subject : subjects) {
         if (subject.test.empty()) continue;

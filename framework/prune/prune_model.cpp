@@ -70,7 +70,6 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
 
   for (std::int64_t l = 0; l < layers; ++l) {
     auto t0 = std::chrono::steady_clock::now();
-    auto linears = model.linear_layers(l);
     HookPoints none = HookPoints::none();
     if (store && store->has(l)) {  // finished by an earlier run: restore it, carry the stream on
       const bool one_shot = !cfg.sequential && !stream.empty();
@@ -86,6 +85,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
       if (on_block) on_block(l);
       continue;
     }
+    auto linears = model.linear_layers(l);
     std::map<std::string, LinearStats> stats;
     std::vector<at::Tensor> dense_out;
     if (method.needs_calibration) {
