@@ -1,6 +1,7 @@
 // hook.V: the probed sites of every prompt, stored with the tokens they belong to.
 #include <ATen/ATen.h>
 
+#include <map>
 #include <set>
 
 #include "experiments/catch_tag_release/part.h"
@@ -35,8 +36,8 @@ class HookStage : public Stage {
   std::vector<std::string> input_files() const override { return model_.files(); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
-  // The weights, the longest prompt's forward pass, and one prompt's probed sites (held until
-  // written; recorded in the compute dtype and copied to float32).
+  // The weights, the longest prompt's forward pass, and the largest probed site (written as its
+  // block computes it: recorded in the compute dtype and copied to float32).
   std::optional<StageCost> cost() const override {
     const auto& shape = checkpoint::checkpoint_shape(model_.dir);
     const ModelSpec& s = shape.spec;
@@ -46,7 +47,6 @@ class HookStage : public Stage {
     for (const auto& prompt : prompts_) {
       const double T = double(checkpoint::prompt_length(model_.dir, prompt));
       checkpoint::add_forward(c, s, model_.scalar_type(), 1, T);
-      double held = 0;
       for (const auto& r : requests) {
         if (r.prompt != prompt.id) continue;
         const std::string site = parse_hook_name(r.hook)->site->short_name;
@@ -55,9 +55,8 @@ class HookStage : public Stage {
         if (site == "pattern" || site == "attn_scores") n = heads * T * T;    // [heads, T, T]
         else if (site == "result") n = heads * T * double(s.hidden_size);     // [T, heads, D]
         else if (site == "pre" || site == "post" || site == "pre_linear") n = T * double(s.intermediate_size);
-        held += n * (e + 4);
+        c.hooks = std::max(c.hooks, n * (e + 4));
       }
-      c.hooks = std::max(c.hooks, held);
     }
     c.fit = "prompts[].max_tokens (memory grows with T^2), probes (fewer heads), model.dtype: bfloat16";
     return c;
@@ -78,17 +77,15 @@ class HookStage : public Stage {
       auto tp = checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(prompt), prompt.max_tokens);
       const std::string group = "prompts/" + prompt.id;
       checkpoint::write_prompt_tokens(out, group, tp);
-      std::set<std::string> names;
+      std::map<std::string, const SiteRequest*> wanted;  // hook name -> its request (one per prompt)
       for (const auto& r : requests)
-        if (r.prompt == prompt.id) names.insert(r.hook);
-      if (names.empty()) continue;
-      HookPoints hooks = HookPoints::only(names);
-      for (const auto& r : requests)
-        if (r.prompt == prompt.id && !r.heads.empty()) hooks.select_heads(r.hook, r.heads);
-      lm.model->forward(at::tensor(tp.ids, at::TensorOptions().dtype(at::kLong)).unsqueeze(0), hooks);
-      for (const auto& r : requests) {
-        if (r.prompt != prompt.id) continue;
-        at::Tensor t = hooks.at(r.hook).squeeze(0).to(at::kCPU).to(at::kFloat);
+        if (r.prompt == prompt.id) wanted[r.hook] = &r;
+      if (wanted.empty()) continue;
+      // Each site goes to run.h5 as soon as its block computes it: memory holds one site, not a
+      // prompt's worth (every layer's [heads, T, T] pattern of a 2048-token prompt is ~25 GiB).
+      auto write_site = [&](const std::string& hook, const at::Tensor& value) {
+        const SiteRequest& r = *wanted.at(hook);
+        at::Tensor t = value.squeeze(0).to(at::kCPU).to(at::kFloat);
         const HookSite& site = *parse_hook_name(r.hook)->site;
         std::vector<std::int64_t> heads = r.heads;
         if (heads.empty() && site.has_heads())
@@ -100,7 +97,13 @@ class HookStage : public Stage {
         if (!heads.empty()) attrs["heads"] = heads;
         out.write(group + "/" + r.hook, t, attrs);
         values += t.numel();
-      }
+      };
+      std::set<std::string> names;
+      for (const auto& [hook, r] : wanted) names.insert(hook);
+      HookPoints hooks = HookPoints::streaming(names, write_site);
+      for (const auto& [hook, r] : wanted)
+        if (!r->heads.empty()) hooks.select_heads(hook, r->heads);
+      lm.model->forward(at::tensor(tp.ids, at::TensorOptions().dtype(at::kLong)).unsqueeze(0), hooks);
       progress.advance();
     }
     progress.finish();

@@ -8,6 +8,7 @@
 #include "experiments/checkpoint/prompt_tokens.h"
 #include "framework/io/checkpoint_dir.h"
 #include "framework/model/family.h"
+#include "framework/model/language_model.h"
 #include "framework/model/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -50,18 +51,25 @@ const CheckpointShape& checkpoint_shape(const std::string& dir) {
 StageCost weights_cost(const CheckpointShape& shape, at::ScalarType compute) {
   StageCost c;
   c.dtype = compute;
-  if (compute == shape.file_dtype) c.mapped = shape.file_bytes;
-  else c.weights = shape.parameters * dtype_bytes(compute);
+  c.mapped = shape.file_bytes;
+  if (compute == shape.file_dtype) return c;
+  // Converted: the whole model when its blocks are small (kConvertWholeBelowBytes), else the
+  // tensors outside the blocks and the block that runs.
+  const double blocks = double(shape.spec.num_layers) * shape.block_parameters * dtype_bytes(compute);
+  c.weights = blocks < kConvertWholeBelowBytes
+                  ? shape.parameters * dtype_bytes(compute)
+                  : (shape.parameters - double(shape.spec.num_layers - 1) * shape.block_parameters) * dtype_bytes(compute);
   return c;
 }
 
-void add_forward(StageCost& c, const ModelSpec& s, at::ScalarType compute, double B, double T) {
+void add_forward(StageCost& c, const ModelSpec& s, at::ScalarType compute, double B, double T, double past) {
   const double e = dtype_bytes(compute), H = double(s.num_heads), D = double(s.hidden_size),
                I = double(s.intermediate_size), V = double(s.vocab_size), L = double(s.num_layers),
                hd = double(s.head_dim), KV = double(s.num_kv_heads);
   // Attention at its peak: the scores, scaled and masked (three in the compute dtype), their
   // float32 copy and its softmax, and the pattern cast back; q, k, v and the repeated k, v.
-  const double attention = B * H * T * T * (4 * e + 8) + B * T * (H + 4 * KV) * hd * e;
+  const double keys = past + T;
+  const double attention = B * H * T * keys * (4 * e + 8) + B * (H * T + 4 * KV * keys) * hd * e;
   // The gated MLP's gate, up, activation and product [B, T, I]; the residual stream and norms.
   const double mlp = 4 * B * T * I * e;
   const double stream = 4 * B * T * D * 4;
@@ -70,7 +78,7 @@ void add_forward(StageCost& c, const ModelSpec& s, at::ScalarType compute, doubl
   // 2 FLOPs per multiply-add: every block's maps, attention (QK^T and PV), the head.
   const double mlp_maps = (s.family && s.family->mlp == MlpKind::gated ? 3 : 2) * D * I;
   const double block_maps = D * (H + 2 * KV) * hd + H * hd * D + mlp_maps;
-  c.flops += 2 * B * T * (L * block_maps + D * V) + 4 * B * L * H * T * T * hd;
+  c.flops += 2 * B * T * (L * block_maps + D * V) + 4 * B * L * H * T * keys * hd;
 }
 
 const Tokenizer& checkpoint_tokenizer(const std::string& dir) {

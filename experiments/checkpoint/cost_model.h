@@ -27,14 +27,15 @@ struct CheckpointShape {
 // Reads config.json and the safetensors headers of `dir` (remembered per directory).
 const CheckpointShape& checkpoint_shape(const std::string& dir);
 
-// The model's weights as a stage holds them: mapped when computing in the file's dtype on the
-// CPU, else an anonymous copy in `compute`.
+// The model's weights as a stage holds them on the CPU: mapped, and in a `compute` dtype other
+// than the file's, a converted copy of a small model, or of a large one's tensors outside the
+// blocks and its running block (TransformerLM; kConvertWholeBelowBytes).
 StageCost weights_cost(const CheckpointShape& shape, at::ScalarType compute);
 
-// One forward pass over [B, T] tokens: the live tensors at the attention softmax (scores in the
-// compute dtype, masked, float32 and its softmax, the pattern), the MLP's intermediates, the
-// logits; and its FLOPs. Added into `cost`.
-void add_forward(StageCost& cost, const ModelSpec& spec, at::ScalarType compute, double B, double T);
+// One forward pass over [B, T] tokens (after `past` cached ones): the live tensors at the
+// attention softmax (scores in the compute dtype, masked, float32 and its softmax, the pattern),
+// the MLP's intermediates, the logits; and its FLOPs. Added into `cost`.
+void add_forward(StageCost& cost, const ModelSpec& spec, at::ScalarType compute, double B, double T, double past = 0);
 
 // The checkpoint's tokenizer, loaded once per directory for every plan estimate.
 const Tokenizer& checkpoint_tokenizer(const std::string& dir);

@@ -54,6 +54,7 @@ ResolvedModel resolve_model(const ModelSection& model, const std::string& varian
   r.variant = variant;
   r.dir = resolve_data_path(spec.path.empty() ? model.path : spec.path);
   r.own_path = !spec.path.empty();
+  r.offload = model.offload;
   r.dtype = spec.dtype.empty() ? model.dtype : spec.dtype;
   if (spec.prune) r.source_stage = stage_names::prune(variant);
   if (spec.ablate_lowrank) r.source_stage = stage_names::ablate(variant);

@@ -19,6 +19,7 @@ struct ModelSection {
   std::string path;  // a HuggingFace checkpoint directory (config.json, *.safetensors, tokenizer.json)
   std::string dtype = "float32";
   std::string name;  // shown in figure titles; default: the directory's name
+  bool offload = false;
   template <class V>
   void fields(V& v) {
     v("path", path, "HuggingFace checkpoint directory; relative paths: current dir, then the sinklab checkout",
@@ -26,6 +27,8 @@ struct ModelSection {
     v("dtype", dtype, "weights and activations: float32, bfloat16 (CPU and GPU), float16 (GPU only)",
       Check::one_of({"float32", "bfloat16", "float16"}));
     v("name", name, "model name in figure titles (default: the directory's name)");
+    v("offload", offload, "GPU: keep the weights in host memory and move one block at a time onto the device (a model "
+      "larger than the GPU); the CPU always reads blocks from the checkpoint's mapping as they run");
   }
 };
 
@@ -78,6 +81,7 @@ struct ResolvedModel {
   std::string variant, dir, dtype, display_name;
   std::string source_stage;
   bool own_path = false;  // the variant names its own checkpoint (variants.V.path)
+  bool offload = false;   // model.offload: blocks move onto the GPU one at a time
   at::ScalarType scalar_type() const;
   // Files whose fingerprints key every stage that runs the model.
   std::vector<std::string> files() const;

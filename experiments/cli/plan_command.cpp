@@ -25,18 +25,22 @@ void add_memory_options(po::options_description& desc) {
       ("ignore-memory-budget", "run even when a stage's estimate exceeds the budget");
 }
 
+double memory_budget_bytes(const po::variables_map& vm) {
+  const double gib = 1024.0 * 1024.0 * 1024.0;
+  const double budget = vm.count("memory-budget") ? vm["memory-budget"].as<double>() * gib
+                                                  : double(available_memory_bytes()) + double(anonymous_rss_bytes());
+  SINKLAB_INPUT_CHECK(budget > 0, "--memory-budget must be positive");
+  return budget;
+}
+
 std::string check_memory_plan(const Runner& runner, const po::variables_map& vm, c10::Device device, bool print) {
   const auto planned = runner.plan();
   const bool any = std::any_of(planned.begin(), planned.end(), [](const PlannedStage& s) { return s.cost.has_value(); });
   if (!any) return "";
-  const double base = double(anonymous_rss_bytes());
-  const std::string table = plan_table(planned, base, device);
+  const double base = double(anonymous_rss_bytes()), budget = memory_budget_bytes(vm);
+  const std::string table = plan_table(planned, base, device) + spilling(planned, base, budget);
   if (print) std::cout << table;
   else for (const auto& line : split(table, '\n')) if (!line.empty()) log::info("plan | {}", line);
-  const double gib = 1024.0 * 1024.0 * 1024.0;
-  const double budget = vm.count("memory-budget") ? vm["memory-budget"].as<double>() * gib
-                                                  : double(available_memory_bytes()) + base;
-  SINKLAB_INPUT_CHECK(budget > 0, "--memory-budget must be positive");
   return over_budget(planned, base, budget);
 }
 

@@ -57,6 +57,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   RunnerOptions ropts;
   ropts.cache_dir = cache_dir;
   ropts.device = device;
+  ropts.memory_budget = memory_budget_bytes(vm);
   if (vm.count("force")) ropts.force = vm["force"].as<std::vector<std::string>>();
   Runner runner(ropts);
   auto experiments = add_experiment_stages(cfg.value, runner);

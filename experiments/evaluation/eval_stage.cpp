@@ -183,18 +183,24 @@ class EvalStage : public Stage {
         for (auto k : spec_.shots) {
           const double T = double(tok.encode(mc_context(subject.name, subject.dev, int(k), *longest) + mc_continuation(0),
                                              spec_.add_bos).size());
-          const double prefix = double(tok.encode(mc_shared_prefix(subject.name, subject.dev, int(k)), spec_.add_bos).size());
-          StageCost pass;
-          checkpoint::add_forward(pass, s, dt, B, T);
-          c.activations = std::max(c.activations, pass.activations);
-          c.kv_cache = std::max(c.kv_cache, B * 2 * double(s.num_layers * s.num_kv_heads * s.head_dim) * T *
-                                                checkpoint::dtype_bytes(dt));
-          // Prefix scoring: each question's tokens after the shared prefix once (its choices are
-          // a token or two each); naive: the whole context once per choice.
-          StageCost pass_flops;
           const bool prefix_scoring = spec_.scoring == "prefix";
-          checkpoint::add_forward(pass_flops, s, dt, 1, prefix_scoring ? std::max(1.0, T - prefix) : T);
-          c.flops += pass_flops.flops * double(subject.test.size()) * (prefix_scoring ? 1.0 : double(longest->choices.size()));
+          const double prefix =
+              prefix_scoring ? double(tok.encode(mc_shared_prefix(subject.name, subject.dev, int(k)), spec_.add_bos).size()) : 0;
+          const double rest = std::max(1.0, T - prefix);
+          // Prefix scoring: a batch of questions' tokens after the shared prefix, attending to
+          // it; the prefix's own pass is one sequence of `prefix` tokens. Naive: the whole
+          // context once per choice.
+          StageCost pass, prefix_pass;
+          checkpoint::add_forward(pass, s, dt, B, rest, prefix);
+          if (prefix > 0) checkpoint::add_forward(prefix_pass, s, dt, 1, prefix);
+          c.activations = std::max({c.activations, pass.activations, prefix_pass.activations});
+          // The prefix's cache, and the batch's (its copy of the prefix and its own tokens).
+          const double per_token = 2 * double(s.num_layers * s.num_kv_heads * s.head_dim) * checkpoint::dtype_bytes(dt);
+          if (prefix_scoring) c.kv_cache = std::max(c.kv_cache, (prefix + B * T) * per_token);
+          StageCost pass_flops;
+          checkpoint::add_forward(pass_flops, s, dt, 1, rest, prefix);
+          c.flops += prefix_pass.flops +
+                     pass_flops.flops * double(subject.test.size()) * (prefix_scoring ? 1.0 : double(longest->choices.size()));
         }
       }
     }

@@ -35,7 +35,7 @@ class AblateStage : public Stage {
     const std::string source = ctx.upstream_artifact(stage_names::prune(from_), "");
     checkpoint::ResolvedModel m;
     m.dtype = dtype_;
-    auto model = load_language_model(source, m.scalar_type(), ctx.device());  // its own copy: edited in place
+    auto model = load_language_model(source, m.scalar_type(), ctx.device(), m.offload);  // its own copy: edited in place
     SafetensorsFile lowrank((fs::path(source) / kLowRankFile).string());
     const std::int64_t L = model->spec().num_layers;
     std::vector<std::int64_t> layers = ablation_.layers;

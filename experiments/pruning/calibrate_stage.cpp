@@ -21,7 +21,8 @@ class CalibrateStage : public Stage {
   nlohmann::ordered_json reads() const override {
     auto r = encode_value(config_);
     r.erase("path");        // the data enters the key through its files' fingerprints
-    r.erase("batch_size");  // how pruning batches the windows, not which windows
+    r.erase("batch_size");  // how pruning batches and stores the windows, not which windows
+    r.erase("spill");
     return r;
   }
   std::vector<std::string> input_files() const override {

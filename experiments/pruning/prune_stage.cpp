@@ -16,7 +16,9 @@
 #include "framework/prune/save_checkpoint.h"
 #include "framework/util/error.h"
 #include "framework/util/log.h"
+#include "framework/util/memory.h"
 #include "framework/util/progress.h"
+#include "framework/util/system.h"
 
 namespace fs = std::filesystem;
 
@@ -47,12 +49,20 @@ class PruneStage : public Stage {
   void run(StageContext& ctx) const override {
     auto problem = base_.problem();
     SINKLAB_INPUT_CHECK(problem.empty(), "{}", problem);
-    auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device());  // its own copy: pruned in place
+    auto model = load_language_model(base_.dir, base_.scalar_type(), ctx.device(), base_.offload);  // its own copy: pruned in place
     at::Tensor ids = calibrated_ ? ctx.input(stage_names::calibrate).read("ids") : at::zeros({0, 1}, i64);
     Progress progress(name(), model->spec().num_layers);
     // Each finished block is kept in the entry's resume directory: a killed run continues there.
     PrunedBlockStore finished(ctx.resume_dir());
-    PruneReport report = prune_model(*model, ids, prune_, batch(), [&](std::int64_t) { progress.advance(); }, &finished);
+    // Over the memory budget, the calibration stream goes to a scratch file (same values).
+    const std::string spill = calibration_ ? calibration_->spill : "never";
+    const bool spills = spill == "always" || (spill == "auto" && cost()->spills(double(anonymous_rss_bytes()), ctx.memory_budget()));
+    if (spills && calibrated_) log::info("{}: the calibration stream is kept in a scratch file in {}", name(), ctx.scratch_dir());
+    PruneReport report = prune_model(*model, ids, prune_, batch(), [&](std::int64_t) {
+      release_free_heap();  // a block's solver work is freed: the next block starts from what is live
+      progress.advance();
+    }, &finished,
+                                     spills ? ctx.scratch_dir() : "");
     progress.finish();
     if (report.restored_blocks > 0)
       log::info("{}: resumed: blocks 0..{} were finished by an earlier run ({})", name(), report.restored_blocks - 1,
@@ -137,12 +147,15 @@ class PruneStage : public Stage {
     const double e = checkpoint::dtype_bytes(dt), D = double(s.hidden_size), I = double(s.intermediate_size),
                  L = double(s.num_layers), zw = double(s.num_heads * s.head_dim);
     StageCost c = checkpoint::weights_cost(shape, dt);
-    c.weights += shape.block_parameters * e;  // the edited block's copy-on-write pages
+    // The edited block: its copy-on-write pages (the file's dtype; another dtype's converted
+    // block is already in weights_cost).
+    if (dt == shape.file_dtype) c.weights += shape.block_parameters * e;
     const double N = calibrated_ && calibration_ ? double(calibration_->samples) : 0;
     const double T = calibrated_ && calibration_ ? double(calibration_->seq_len) : 0;
     if (N > 0) {
       const double B = std::min<double>(N, batch());
-      c.calibration = N * T * D * e * (prune_.sequential ? 1 : 2);
+      c.calibration = N * T * D * e;  // one stream: each batch is replaced by the block's output
+      c.spillable = calibration_->spill == "never" ? 0 : c.calibration;
       StageCost block;
       ModelSpec one = s;
       one.num_layers = 1;
@@ -180,7 +193,9 @@ class PruneStage : public Stage {
       // error's two temporaries: ~8 copies.
       c.solver = 8 * big * 4;
     }
-    c.dtype = at::kFloat;  // the solvers work in float32
+    // The time is dominated by the solvers: SparseGPT's Hessians and updates run in float64, the
+    // others' in float32 (each at the measured throughput of its dtype).
+    c.dtype = prune_.method == "sparsegpt" ? at::kDouble : at::kFloat;
     c.fit = "calibration.batch_size, calibration.seq_len, model.dtype: bfloat16 (the file's dtype maps the weights)";
     return c;
   }

@@ -31,12 +31,13 @@ std::vector<std::int64_t> LanguageModel::generate_greedy(const std::vector<std::
   return out;
 }
 
-std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype, c10::Device device) {
+std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype, c10::Device device,
+                                                   bool offload_blocks) {
   SINKLAB_INPUT_CHECK(device.is_cuda() || (dtype != at::kHalf),
                       "float16 matmul is not available on the CPU: use float32 or bfloat16 there");
   // Every family is data for the one TransformerLM; config.json's model_type picks it (families/).
   auto model = std::make_unique<TransformerLM>(TransformerLM::load(dir, dtype));
-  if (!device.is_cpu()) model->to(device);
+  if (!device.is_cpu()) model->to(device, offload_blocks);
   return model;
 }
 

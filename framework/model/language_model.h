@@ -22,12 +22,20 @@ struct AttentionWeights {
   at::Tensor q, k, v, o;
 };
 
+// Below this many bytes of converted blocks, a model in a dtype other than its file's is
+// converted whole once at load (it costs little memory, and converting every block on every
+// forward pass would cost a small model's many short passes more than their matmuls); above
+// it, one block at a time as it runs. Both the loader and the memory plan read it.
+constexpr double kConvertWholeBelowBytes = 1024.0 * 1024.0 * 1024.0;
+
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
   virtual const ModelSpec& spec() const = 0;
-  // Moves every weight to `device` (the forward pass then runs there).
-  virtual void to(c10::Device device) = 0;
+  // Computes on `device` from now on: the weights move there, all at once, or with
+  // `offload_blocks` one block at a time as it runs (for a model larger than the GPU; on the
+  // CPU blocks are always read from the checkpoint's mapping as they run).
+  virtual void to(c10::Device device, bool offload_blocks = false) = 0;
   // ids [B, T] int64 -> logits [B, T, vocab] float32; records the hook sites `hooks` asks for.
   // `attention_mask` [B, cached + T] (1 = token, 0 = padding); `cache` continues a sequence.
   virtual at::Tensor forward(const at::Tensor& ids, HookPoints& hooks, KvCache* cache = nullptr,
@@ -60,9 +68,10 @@ class LanguageModel {
                                             std::int64_t stop_id = -1, const StepLogits& on_step = {}) const;
 };
 
-// Loads `dir` with the family its config.json's model_type names (all_families()), in `dtype`,
-// on `device`.
+// Loads `dir` with the family its config.json's model_type names (all_families()), computing in
+// `dtype` on `device` (see to()).
 std::unique_ptr<LanguageModel> load_language_model(const std::string& dir, at::ScalarType dtype = at::kFloat,
-                                                   c10::Device device = c10::Device(c10::DeviceType::CPU));
+                                                   c10::Device device = c10::Device(c10::DeviceType::CPU),
+                                                   bool offload_blocks = false);
 
 }  // namespace sinklab

@@ -91,7 +91,8 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
   const ModelSpec& s = spec_;
   const std::int64_t B = h.size(0), T = h.size(1), D = s.hidden_size, H = s.num_heads, KV = s.num_kv_heads,
                      hd = s.head_dim;
-  const Block& b = blocks_[std::size_t(l)];
+  Block scratch;  // holds a non-resident block's converted weights while it runs
+  const Block& b = weights(l, scratch);
   auto norm = [&](const at::Tensor& x, const Norm& n) { return normalize(x, family().norm, n.weight, n.bias, s.norm_eps); };
   auto site = [&](const char* name) { return hook_name(int(l), name); };
 

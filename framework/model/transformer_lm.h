@@ -4,11 +4,18 @@
 // or LayerNorm), attention with rotary or learned positions, grouped-query heads, optional biases
 // and sliding window, a gated or plain MLP. The family says which, and what the tensors are called.
 //
-// Weights stay as the checkpoint stores them (fused, Conv1D-transposed, in the loading dtype);
-// the computation reads views of them ([out, in], a slice for each fused part), so pruning writes
-// through LinearLayer.weight into the stored tensors and nothing is held twice.
+// Weights stay as the checkpoint stores them: fused, Conv1D-transposed, in the file's dtype, read
+// through its memory mapping. The computation reads views of them ([out, in], a slice for each
+// fused part). Only the tensors outside the blocks (embeddings, final norm, head) are converted
+// to the compute dtype and device for good; a block is converted when it runs and dropped after
+// it (free when the dtype and device are the file's: the views are the mapping), so a model in
+// another dtype, or on a GPU it does not fit, is never copied whole. A block is "resident" (its
+// converted copy kept) while pruning edits it - LinearLayer.weight writes into it - and on a GPU
+// the model fits on (to(device) without offload). A small model (kConvertWholeBelowBytes) is
+// converted whole once instead.
 #include <ATen/core/Tensor.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,10 +31,12 @@ class TransformerLM : public LanguageModel {
  public:
   // Loads `<dir>/config.json` and the safetensors weights, converted to `dtype`; checks every
   // shape and warns about tensors it does not use.
-  static TransformerLM load(const std::string& dir, at::ScalarType dtype = at::kFloat);
+  // Blocks are converted whole at load when they come to less than `convert_whole_below` bytes.
+  static TransformerLM load(const std::string& dir, at::ScalarType dtype = at::kFloat,
+                            double convert_whole_below = kConvertWholeBelowBytes);
   const ModelSpec& spec() const override { return spec_; }
   const Family& family() const { return *spec_.family; }
-  void to(c10::Device device) override;
+  void to(c10::Device device, bool offload_blocks = false) override;
 
   // ids [B, T] int64 -> logits [B, T, vocab] float32, recording the hook sites `hooks` wants
   // (hooks/hook_sites.h; rot_q/rot_k only with rotary positions, pos_embed only with learned).
@@ -50,7 +59,8 @@ class TransformerLM : public LanguageModel {
  private:
   struct Stored {
     std::string name;         // as in the checkpoint (optional prefix already resolved)
-    at::Tensor tensor;        // as stored, converted to the loading dtype
+    at::Tensor mapped;        // as in the file: a view of its mapping (file dtype, CPU)
+    at::Tensor resident;      // in the compute dtype on the device, kept; undefined: converted per use
     at::ScalarType file_dtype;
     std::int64_t layer;       // its block, -1 outside the blocks
   };
@@ -72,10 +82,22 @@ class TransformerLM : public LanguageModel {
   // Checkpoint name of a family name ("{}" already formatted): drops the optional prefix when
   // the checkpoint has none.
   std::string stored_name(const std::string& family_name) const;
-  const at::Tensor& stored(const std::string& name) const;
-  at::Tensor weight_view(Role role, std::int64_t layer) const;  // [out, in] for linear maps
-  at::Tensor bias_view(Role role, std::int64_t layer) const;    // undefined without a bias
-  void bind_views();  // after loading and after to(): every view below from stored_
+  // A stored tensor by checkpoint name, as the computation sees it (see `Weights`).
+  using Lookup = std::function<const at::Tensor&(const std::string& name)>;
+  at::Tensor weight_view(const Lookup& find, Role role, std::int64_t layer) const;  // [out, in] for linear maps
+  at::Tensor bias_view(const Lookup& find, Role role, std::int64_t layer) const;    // undefined without a bias
+  Block bind_block(const Lookup& find, std::int64_t layer) const;
+  const at::Tensor& resident(const std::string& name) const;  // its kept copy (checked)
+  Lookup resident_lookup() const {
+    return [this](const std::string& name) -> const at::Tensor& { return resident(name); };
+  }
+  void bind_outside();  // the views outside the blocks, from their resident tensors
+  // Block `layer`'s weights for one use: its resident views, or the mapped tensors converted
+  // into `scratch` (which then owns them until the caller drops it).
+  const Block& weights(std::int64_t layer, Block& scratch) const;
+  void make_resident(std::int64_t layer);  // converts the block and keeps it (pruning edits it)
+  void evict(std::int64_t layer);          // drops the block's converted copy
+  at::Tensor compute_form(const at::Tensor& mapped) const;  // mapped -> compute dtype and device
 
   Rope rope(const at::Tensor& positions) const;  // positions [B, T]
   at::Tensor embed_at(const at::Tensor& ids, const at::Tensor& positions, HookPoints& hooks) const;
@@ -86,11 +108,16 @@ class TransformerLM : public LanguageModel {
 
   ModelSpec spec_;
   bool drop_prefix_ = false;
-  std::vector<Stored> stored_;              // in the checkpoint_layout order
-  std::map<std::string, std::size_t> index_;  // name -> position in stored_
+  at::ScalarType dtype_ = at::kFloat;          // the compute dtype
+  c10::Device device_ = c10::Device(c10::DeviceType::CPU);
+  std::vector<Stored> stored_;                 // in the checkpoint_layout order
+  std::map<std::string, std::size_t> index_;   // name -> position in stored_
+  std::vector<std::vector<std::size_t>> block_tensors_;  // per block, its positions in stored_
   at::Tensor token_embed_, pos_embed_, lm_head_;  // [V, D], [P, D] or undefined, [V, D] (may be token_embed_)
   Norm final_norm_;
-  std::vector<Block> blocks_;
+  std::vector<Block> blocks_;  // views of resident blocks; empty Block for the others
+  std::vector<bool> resident_;
+  bool convert_whole_ = false;  // on the CPU: every block resident (same dtype, or small enough)
 };
 
 }  // namespace sinklab

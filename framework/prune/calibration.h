@@ -23,6 +23,7 @@ struct CalibrationConfig {
   std::int64_t seed = 0;
   std::string text_field = "text";
   int batch_size = 8;
+  std::string spill = "auto";
   template <class V>
   void fields(V& v) {
     v("path", path, "text file, JSON-lines file (.jsonl/.json, optionally .gz) or a directory of them",
@@ -35,6 +36,11 @@ struct CalibrationConfig {
     // Phi-3-medium need ~19 GiB, 1 needs ~2.3 GiB (sinklab plan shows it).
     v("batch_size", batch_size, "windows per forward pass while pruning (memory grows with it)",
       Check::between(1, 1 << 16));
+    // The stream [samples, seq_len, hidden] entering each block: 128 x 2048 windows of
+    // Phi-3-medium in bfloat16 are 2.5 GiB. In a scratch file its pages are the kernel's to
+    // write out when memory runs short; the values are the same either way.
+    v("spill", spill, "the calibration stream in a scratch file in the cache: auto (when the prune stage's "
+      "estimate exceeds the memory budget), always, never", Check::one_of({"auto", "always", "never"}));
   }
 };
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "framework/io/scratch_tensor.h"
 #include "framework/model/language_model.h"
 #include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
@@ -56,28 +57,45 @@ PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const
 }
 
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& cfg, int batch,
-                        const std::function<void(std::int64_t)>& on_block, const PrunedBlockStore* store) {
+                        const std::function<void(std::int64_t)>& on_block, const PrunedBlockStore* store,
+                        const std::string& scratch_dir) {
   at::NoGradGuard no_grad;
   const MethodInfo& method = prune_method(cfg.method);
-  const std::int64_t layers = model.spec().num_layers;
+  const std::int64_t layers = model.spec().num_layers, N = ids.size(0);
   PruneReport report;
-  // The residual stream entering the current block, per calibration batch.
-  std::vector<at::Tensor> stream;
-  if (method.needs_calibration || cfg.sequential)
-    for (std::int64_t i = 0; i < ids.size(0); i += batch)
-      stream.push_back(model.embed(ids.narrow(0, i, std::min<std::int64_t>(batch, ids.size(0) - i))));
   report.calibration_tokens = ids.numel();
+  // The residual stream entering the current block [N, T, D], one tensor (in memory, or in a
+  // scratch file); each batch of it is replaced by its output as it leaves a block, so one
+  // stream is all there is - for one-shot too, whose next input is the dense block's output,
+  // computed by the statistics pass before any map is pruned.
+  at::Tensor stream;
+  auto each_batch = [&](const std::function<void(at::Tensor)>& f) {
+    for (std::int64_t i = 0; i < N; i += batch) f(stream.narrow(0, i, std::min<std::int64_t>(batch, N - i)));
+  };
+  HookPoints none = HookPoints::none();
+  auto through_block = [&](std::int64_t l, HookPoints& hooks) {
+    each_batch([&](at::Tensor h) { h.copy_(model.run_block(l, h, hooks)); });
+  };
+  if ((method.needs_calibration || cfg.sequential) && N > 0) {
+    for (std::int64_t i = 0; i < N; i += batch) {
+      at::Tensor h = model.embed(ids.narrow(0, i, std::min<std::int64_t>(batch, N - i)));  // [b, T, D]
+      if (!stream.defined()) {
+        std::vector<std::int64_t> sizes{N, h.size(1), h.size(2)};
+        stream = scratch_dir.empty() || !h.device().is_cpu() ? at::empty(sizes, h.options())
+                                                             : scratch_tensor(scratch_dir, sizes, h.scalar_type());
+      }
+      stream.narrow(0, i, h.size(0)).copy_(h);
+    }
+  }
 
   for (std::int64_t l = 0; l < layers; ++l) {
     auto t0 = std::chrono::steady_clock::now();
-    HookPoints none = HookPoints::none();
+    const bool more = l + 1 < layers && stream.defined();
     if (store && store->has(l)) {  // finished by an earlier run: restore it, carry the stream on
-      const bool one_shot = !cfg.sequential && !stream.empty();
-      if (one_shot && l + 1 < layers)  // one-shot streams take the dense block's output
-        for (auto& h : stream) h = model.run_block(l, h, none);
+      const bool one_shot = !cfg.sequential;
+      if (one_shot && more) through_block(l, none);  // one-shot streams take the dense block's output
       auto [records, seconds] = store->restore(l, model);
-      if (!one_shot && l + 1 < layers)
-        for (auto& h : stream) h = model.run_block(l, h, none);
+      if (!one_shot && more) through_block(l, none);
       for (auto& r : records) report.matrices.push_back(std::move(r));
       report.block_seconds.push_back(seconds);
       ++report.restored_blocks;
@@ -87,14 +105,13 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
     }
     auto linears = model.linear_layers(l);
     std::map<std::string, LinearStats> stats;
-    std::vector<at::Tensor> dense_out;
     if (method.needs_calibration) {
       stats = input_statistics(linears, method.needs_hessian);
       HookPoints hooks = filling(stats);
-      for (const auto& h : stream) {
-        auto out = model.run_block(l, h, hooks);
-        if (!cfg.sequential) dense_out.push_back(out);
-      }
+      if (cfg.sequential) each_batch([&](at::Tensor h) { model.run_block(l, h, hooks); });
+      else through_block(l, hooks);  // the dense output is the next block's input
+    } else if (!cfg.sequential && more) {
+      through_block(l, none);
     }
     const std::size_t first = report.matrices.size();
     for (auto& lin : linears)
@@ -102,14 +119,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
     // The block as it will be saved (the file's dtype): what later blocks calibrate on is what
     // the checkpoint holds, and a resumed run continues from exactly these values.
     model.assign_checkpoint_tensors(model.checkpoint_tensors(l));
-    // The stream for the next block: through the pruned block (sequential) or the dense one.
-    if (l + 1 < layers && !stream.empty()) {
-      if (!cfg.sequential && !dense_out.empty()) {
-        stream = std::move(dense_out);
-      } else {
-        for (auto& h : stream) h = model.run_block(l, h, none);
-      }
-    }
+    if (cfg.sequential && more) through_block(l, none);  // the stream for the next block: through the pruned block
     report.block_seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (store) {
       store->save(l, model, {report.matrices.begin() + std::ptrdiff_t(first), report.matrices.end()},

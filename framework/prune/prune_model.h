@@ -54,9 +54,11 @@ HookPoints filling(std::map<std::string, LinearStats>& stats);
 // checkpoint's dtype before the stream passes it. With a `store`, each finished block is saved
 // there and its memory released (the model's blocks are then unspecified: the store holds the
 // pruned model), and blocks the store already holds are restored, not pruned again (the
-// calibration stream still passes through them: one forward pass per block).
+// calibration stream still passes through them: one forward pass per block). With a
+// `scratch_dir`, the calibration stream [N, T, D] lives in a scratch file there (file-backed
+// pages, written out under memory pressure) instead of anonymous memory: the same values.
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& config, int batch = 8,
                         const std::function<void(std::int64_t)>& on_block = {},
-                        const PrunedBlockStore* store = nullptr);
+                        const PrunedBlockStore* store = nullptr, const std::string& scratch_dir = "");
 
 }  // namespace sinklab

@@ -172,6 +172,7 @@ std::vector<StageRecord> Runner::run() {
       if (force) cache_.remove_resume_dir(rec.name, rec.key);
       std::string tmp = temporary_path_for(rec.entry);
       std::string tmp_files = temporary_path_for(cache_.artifact_dir(rec.name, rec.key));
+      release_free_heap();   // what earlier stages freed is not this stage's
       AnonymousPeak memory;  // sampled while the stage runs
       try {
         Hdf5File out(tmp, Hdf5File::Mode::create);
@@ -179,7 +180,8 @@ std::vector<StageRecord> Runner::run() {
         out.set_attr("/", "stage_version", std::int64_t(rec.version));
         out.set_attr("/", "cache_key", rec.key);
         out.set_attr("/", "reads", stage->reads().dump());
-        StageContext ctx(out, tmp_files, cache_.resume_dir(rec.name, rec.key), upstream_entries, options_.device);
+        StageContext ctx(out, tmp_files, cache_.resume_dir(rec.name, rec.key), upstream_entries, options_.device,
+                         options_.memory_budget);
         stage->run(ctx);
         out.close();
       } catch (...) {

@@ -18,9 +18,9 @@ namespace sinklab {
 class StageContext {
  public:
   StageContext(Hdf5File& output, std::string artifact_dir, std::string resume_dir,
-               std::map<std::string, std::string> upstream_entries, c10::Device device)
+               std::map<std::string, std::string> upstream_entries, c10::Device device, double memory_budget = 0)
       : output_(output), artifact_dir_(std::move(artifact_dir)), resume_dir_(std::move(resume_dir)),
-        upstream_entries_(std::move(upstream_entries)), device_(device) {}
+        upstream_entries_(std::move(upstream_entries)), device_(device), memory_budget_(memory_budget) {}
   // The stage's own HDF5 output (a temporary file until the stage finishes).
   Hdf5File& output() { return output_; }
   // A path to write an extra file (e.g. a checkpoint) that is committed with the entry.
@@ -37,6 +37,11 @@ class StageContext {
   // A file an upstream stage wrote with artifact(name).
   std::string upstream_artifact(const std::string& stage, const std::string& name) const;
   c10::Device device() const { return device_; }
+  // Bytes of anonymous memory the run allows a stage (0: no limit). A stage whose estimate
+  // (cost()) exceeds it moves what it can (a calibration stream) to scratch files in the cache.
+  double memory_budget() const { return memory_budget_; }
+  // Where such scratch files go: the entry's resume directory (in the cache, so on its disk).
+  std::string scratch_dir() { return resume_dir(); }
 
  private:
   Hdf5File& output_;
@@ -45,6 +50,7 @@ class StageContext {
   std::map<std::string, std::string> upstream_entries_;
   std::map<std::string, std::unique_ptr<Hdf5File>> opened_;
   c10::Device device_;
+  double memory_budget_;
 };
 
 class Stage {

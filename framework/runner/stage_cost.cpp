@@ -64,14 +64,23 @@ std::string plan_table(const std::vector<PlannedStage>& stages, double base_byte
 std::string over_budget(const std::vector<PlannedStage>& stages, double base_bytes, double budget_bytes) {
   std::string msg;
   for (const auto& s : stages) {
-    if (!s.cost || base_bytes + s.cost->anonymous() <= budget_bytes) continue;
-    msg += fmt::format("\n  {}: about {:.1f} GiB{}", s.name, (base_bytes + s.cost->anonymous()) / kGiB,
+    if (!s.cost || base_bytes + s.cost->anonymous_within(base_bytes, budget_bytes) <= budget_bytes) continue;
+    msg += fmt::format("\n  {}: about {:.1f} GiB{}", s.name, (base_bytes + s.cost->anonymous_within(base_bytes, budget_bytes)) / kGiB,
                        s.cost->fit.empty() ? "" : "; to fit: " + s.cost->fit);
   }
   if (msg.empty()) return "";
   return fmt::format("the memory budget is {:.1f} GiB and these stages would exceed it:{}\n"
                      "change those keys, raise --memory-budget, or run anyway with --ignore-memory-budget",
                      budget_bytes / kGiB, msg);
+}
+
+std::string spilling(const std::vector<PlannedStage>& stages, double base_bytes, double budget_bytes) {
+  std::string out;
+  for (const auto& s : stages)
+    if (s.cost && s.cost->spills(base_bytes, budget_bytes))
+      out += fmt::format("{}: over the {:.1f} GiB budget in memory: its calibration stream ({} GiB) goes to a scratch "
+                         "file in the cache\n", s.name, budget_bytes / kGiB, gib(s.cost->spillable));
+  return out;
 }
 
 }  // namespace sinklab

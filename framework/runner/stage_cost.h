@@ -22,10 +22,17 @@ struct StageCost {
   double calibration = 0;  // calibration streams (the residual entering the block, per window)
   double solver = 0;       // Hessians, SVD and solver work of the largest map
   double kv_cache = 0;
+  // Of the above, the bytes the stage moves into a scratch file in the cache (file-backed pages)
+  // when it would exceed the memory budget in memory: a calibration stream (spills()).
+  double spillable = 0;
   double flops = 0;        // matmul floating-point operations
   at::ScalarType dtype = at::kFloat;  // the compute dtype (which throughput the time uses)
   std::string fit;         // the config keys that make it smaller, for the refusal message
   double anonymous() const { return weights + activations + hooks + calibration + solver + kv_cache; }
+  // True when `base` + anonymous() exceeds `budget` and spilling would help (budget 0: none).
+  bool spills(double base, double budget) const { return budget > 0 && spillable > 0 && base + anonymous() > budget; }
+  // What the stage holds in anonymous memory under `budget`, after spilling if it spills.
+  double anonymous_within(double base, double budget) const { return anonymous() - (spills(base, budget) ? spillable : 0); }
 };
 
 struct PlannedStage {
@@ -42,8 +49,11 @@ double matmul_flops_per_second(at::ScalarType dtype, c10::Device device);
 // own anonymous memory, added to every stage.
 std::string plan_table(const std::vector<PlannedStage>& stages, double base_bytes, c10::Device device);
 
-// The stages whose base + anonymous estimate exceeds `budget_bytes`, as one message naming each
-// stage, its estimate and the keys that make it fit; "" when all fit.
+// The stages whose base + anonymous estimate exceeds `budget_bytes` (after spilling what they
+// can), as one message naming each stage, its estimate and the keys that make it fit; "" when
+// all fit.
 std::string over_budget(const std::vector<PlannedStage>& stages, double base_bytes, double budget_bytes);
+// One line per stage that fits only by spilling (its scratch file's size); "" when none does.
+std::string spilling(const std::vector<PlannedStage>& stages, double base_bytes, double budget_bytes);
 
 }  // namespace sinklab

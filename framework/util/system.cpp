@@ -93,4 +93,6 @@ void configure_memory_allocator() {
   mallopt(M_TOP_PAD, 64 << 20);
 }
 
+void release_free_heap() { malloc_trim(0); }
+
 }  // namespace sinklab

@@ -144,4 +144,12 @@ TEST_CASE("model random writes a checkpoint of a config's shapes; plan estimates
   CHECK_FALSE(fs::exists(dir / "results/scale"));
   auto planned_over = sinklab::test::sinklab({"plan", yaml, "--threads", "1", "--memory-budget", "0.001"});
   CHECK(planned_over.exit_code == 2);
+  // The calibration stream in a scratch file of the cache: it runs, and nothing of it remains.
+  auto spilled = sinklab::test::sinklab({"run", yaml, "calibration.spill=always", "--threads", "1", "--results",
+                                         dir / "results"});
+  INFO(spilled.err);
+  CHECK(spilled.exit_code == 0);
+  CHECK_THAT(spilled.err, Contains("prune.wanda: the calibration stream is kept in a scratch file"));
+  for (const auto& e : fs::recursive_directory_iterator(dir / "results/.cache"))
+    CHECK_THAT(e.path().filename().string(), !Contains("scratch."));
 }

@@ -5,6 +5,7 @@
 
 #include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <set>
 
 #include "framework/io/atomic_file.h"
@@ -14,6 +15,7 @@
 #include "framework/io/safetensors.h"
 #include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
+#include "framework/util/memory.h"
 #include "tests/model/tiny_checkpoint.h"
 #include "tests/support/temp_dir.h"
 
@@ -234,4 +236,44 @@ TEST_CASE("a random checkpoint has its config's exact shapes, a shard per block,
   CHECK(model->forward(at::randint(0, 64, {1, 5}, at::kLong)).isfinite().all().item<bool>());
   cfg["model_type"] = "phi9";
   CHECK_THROWS_AS(write_random_checkpoint(cfg, dir / "bad", opts), InputError);
+}
+
+TEST_CASE("a compute dtype other than the file's is applied one block at a time, with the same values",
+          "[model][families][memory]") {
+  test::TempDir dir;
+  // 8 blocks of ~3 M parameters: 96 MiB in float32, 48 MiB as stored in bfloat16.
+  nlohmann::json cfg{{"model_type", "llama"},       {"vocab_size", 64},       {"hidden_size", 512},
+                     {"intermediate_size", 1536},   {"num_hidden_layers", 8}, {"num_attention_heads", 8},
+                     {"num_key_value_heads", 2},    {"rms_norm_eps", 1e-5},   {"max_position_embeddings", 64}};
+  RandomCheckpointOptions opts;
+  opts.std = 0.05;
+  write_random_checkpoint(cfg, dir / "bf16", opts);
+  // The reference: the same values stored in float32 (computed from its own mapping, no conversion).
+  std::filesystem::create_directories(dir / "f32");
+  write_file_atomic(dir / "f32/config.json", read_file(dir / "bf16/config.json"));
+  std::vector<std::pair<std::string, at::Tensor>> all;
+  for (const auto& entry : std::filesystem::directory_iterator(dir / "bf16")) {
+    if (entry.path().extension() != ".safetensors") continue;
+    SafetensorsFile f(entry.path().string());
+    for (const auto& n : f.names()) all.emplace_back(n, f.tensor(n).to(at::kFloat));
+  }
+  write_safetensors(dir / "f32/model.safetensors", all);
+  all.clear();
+
+  const std::uint64_t before = anonymous_rss_bytes();
+  auto converted = std::make_unique<TransformerLM>(TransformerLM::load(dir / "bf16", at::kFloat, /*convert_whole_below=*/0));
+  const double grew_mib = (double(anonymous_rss_bytes()) - double(before)) / (1 << 20);
+  INFO("anonymous memory grew by " << grew_mib << " MiB");
+  CHECK(grew_mib < 40);  // a whole float32 copy would be 96 MiB
+  auto reference = load_language_model(dir / "f32", at::kFloat);
+  at::manual_seed(3);
+  auto ids = at::randint(0, 64, {2, 12}, at::kLong);
+  CHECK(at::equal(converted->forward(ids), reference->forward(ids)));
+  // A block pruning edits stays converted until it is released; the others still come from the file.
+  auto lin = converted->linear_layers(3);
+  lin[0].weight.zero_();
+  CHECK(converted->checkpoint_tensors(3).front().second.scalar_type() == at::kBFloat16);
+  CHECK_FALSE(at::equal(converted->forward(ids), reference->forward(ids)));
+  CHECK(converted->release_block_memory(3) >= std::size_t(512 * 512 * 4));  // the converted copy goes
+  CHECK(at::equal(converted->forward(ids), reference->forward(ids)));       // back to the file's values
 }

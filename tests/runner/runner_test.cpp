@@ -294,4 +294,12 @@ TEST_CASE("the plan names the stages over a memory budget with the keys that shr
   const std::string table = plan_table(plan, 0.25 * gib, c10::Device(c10::DeviceType::CPU));
   CHECK_THAT(table, Catch::Contains("prune.x") && Catch::Contains("4.25") && Catch::Contains("20.00"));
   CHECK_THAT(table, Catch::Contains("pca") && Catch::Contains("(small)"));
+  // A stage that can move its calibration stream to a scratch file fits by spilling it.
+  plan[0].cost->spillable = 1 * gib;
+  CHECK(over_budget(plan, 0.25 * gib, 4 * gib).empty());           // 4.25 - 1 fits in 4
+  CHECK_THAT(over_budget(plan, 0.25 * gib, 3 * gib), Catch::Contains("prune.x: about 3.2 GiB"));
+  CHECK_THAT(spilling(plan, 0.25 * gib, 4 * gib), Catch::Contains("prune.x: over the 4.0 GiB budget") &&
+                                                   Catch::Contains("(1.00 GiB) goes to a scratch file"));
+  CHECK(spilling(plan, 0.25 * gib, 8 * gib).empty());
+  CHECK_FALSE(plan[0].cost->spills(0.25 * gib, 0));  // no budget: never
 }
