@@ -11,7 +11,9 @@
 # stages, and extrapolates linearly in the block count to Phi-3-medium's 40 blocks.
 #   scripts/bench_scale.sh [BLOCKS]          (default 2; BLOCKS >= 2, 4 or more for a memory slope
 #                                             that allocator noise does not swamp; run it alone)
-# Environment: SAMPLES (16) calibration windows, OATS_ITERATIONS (80), SINKLAB_SHARED, WORK (the
+# Environment: SAMPLES (16) calibration windows, OATS_ITERATIONS (80), DTYPE (bfloat16: the compute
+# dtype; float32 computes from the bfloat16 file block by block - on a CPU without AVX512-BF16
+# bfloat16 matmuls run ~30x slower than float32, `sinklab plan` shows both rates), SINKLAB_SHARED, WORK (the
 # work directory, default /tmp/sinklab-bench-scale: ~2 GB per block of disk; its stage cache
 # makes a rerun reuse finished stages, with their recorded seconds and memory), KEEP=1 keeps it.
 set -euo pipefail
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.."
 blocks=${1:-2}
 samples=${SAMPLES:-16}
 oats_iterations=${OATS_ITERATIONS:-80}
+dtype=${DTYPE:-bfloat16}
 shared=${SINKLAB_SHARED:-../shared}
 (( blocks >= 2 )) || { echo "bench_scale: BLOCKS must be >= 2 (the slope needs two sizes)" >&2; exit 2; }
 [ -f "$shared/models/tiny-phi3/tokenizer.json" ] || { echo "bench_scale: no tokenizer at $shared/models/tiny-phi3 (set SINKLAB_SHARED)" >&2; exit 2; }
@@ -32,7 +35,7 @@ for n in 1 "$blocks"; do
       --layers "$n" --tokenizer "$shared/models/tiny-phi3" >/dev/null
   cat > "$work/scale-$n.yaml" <<YAML
 name: scale-$n
-model: {path: $work/phi3-medium-$n, dtype: bfloat16, name: phi3-medium-$n-blocks}
+model: {path: $work/phi3-medium-$n, dtype: $dtype, name: phi3-medium-$n-blocks}
 calibration: {path: /usr/share/common-licenses, samples: $samples, seq_len: 2048, batch_size: 1}
 prompts:
   - {id: gpl, file: /usr/share/common-licenses/GPL-3, max_tokens: 2048}
@@ -68,7 +71,7 @@ runn, sn = load(n)
 L = 40
 def extrap(a, b):  # linear in the block count through (1, a) and (n, b)
     return a + (b - a) / (n - 1) * (L - 1)
-print(f"\nPhi-3-medium shapes, bfloat16, random weights; 1 and {n} blocks; extrapolated to {L}")
+print(f"\nPhi-3-medium shapes, bfloat16 file, random weights; 1 and {n} blocks; extrapolated to {L}")
 print(f"{'stage':<18} {'s @1':>8} {f's @{n}':>8} {f's @{L}':>9} {'anon MiB @1':>12} {f'@{n}':>8} {f'@{L}':>8}"
       f"   plan @{n}: {'MiB':>7} {'ratio':>6} {'s':>8} {'ratio':>6}")
 peak40 = {}
