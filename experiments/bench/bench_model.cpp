@@ -11,7 +11,7 @@
 
 #include "framework/io/checkpoint_dir.h"
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/system.h"
 #include "framework/util/threads.h"

@@ -9,7 +9,7 @@
 #include "framework/io/checkpoint_dir.h"
 #include "framework/model/family.h"
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
 

@@ -10,7 +10,7 @@
 
 #include "experiments/checkpoint/inputs.h"
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 
 namespace sinklab::checkpoint {
 

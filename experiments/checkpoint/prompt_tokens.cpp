@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 
 namespace sinklab::checkpoint {
 

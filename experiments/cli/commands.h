@@ -19,4 +19,7 @@ int archive_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int hooks_command(const std::vector<std::string>& args);
 
+// DIR/tokenizer.json, or the path itself when it names a .json file; InputError if absent.
+std::string tokenizer_json(const std::string& dir_or_file);
+
 }  // namespace sinklab::cli

@@ -1,5 +1,5 @@
 // Sanity tools for HuggingFace checkpoint directories: `sinklab model info|families`,
-// `sinklab tokenize`, `sinklab generate`.
+// `sinklab generate`.
 #include <ATen/ATen.h>
 
 #include <filesystem>
@@ -13,7 +13,7 @@
 #include "framework/io/checkpoint_dir.h"
 #include "framework/model/families/registry.h"
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
 #include "framework/util/strings.h"
@@ -23,11 +23,6 @@ namespace fs = std::filesystem;
 
 namespace sinklab::cli {
 
-static std::string tokenizer_path(const std::string& dir) {
-  std::string p = (fs::path(dir) / "tokenizer.json").string();
-  SINKLAB_INPUT_CHECK(fs::exists(p), "'{}' has no tokenizer.json", dir);
-  return p;
-}
 
 namespace {
 
@@ -161,23 +156,6 @@ int model_command(const std::vector<std::string>& args) {
                                sub, did_you_mean(sub, {"info", "families", "random"})));
 }
 
-int tokenize_command(const std::vector<std::string>& args) {
-  po::options_description desc("sinklab tokenize options");
-  desc.add_options()("no-special", "do not add the post-processor's special tokens (e.g. <s>)");
-  po::variables_map vm;
-  const std::string usage = "usage: sinklab tokenize DIR TEXT\n\nToken ids and tokens of TEXT with DIR/tokenizer.json.";
-  if (!parse_command(args, desc, usage, vm, {"DIR", "TEXT"})) return 0;
-  SINKLAB_INPUT_CHECK(rest_arguments(vm).size() == 1, "give the text to tokenize as one argument; {}",
-                      usage.substr(0, usage.find('\n')));
-  auto tok = Tokenizer::from_file(tokenizer_path(first_argument(vm)));
-  auto ids = tok.encode(rest_arguments(vm)[0], !vm.count("no-special"));
-  std::cout << "ids    [" << fmt::format("{}", fmt::join(ids, ", ")) << "]\n";
-  std::vector<std::string> tokens;
-  for (auto id : ids) tokens.push_back(nlohmann::json(tok.id_to_token(id)).dump());
-  std::cout << "tokens [" << join(tokens, ", ") << "]\n";
-  return 0;
-}
-
 int generate_command(const std::vector<std::string>& args) {
   po::options_description desc("sinklab generate options");
   desc.add_options()("prompt,p", po::value<std::string>(), "the prompt text")(
@@ -202,7 +180,7 @@ int generate_command(const std::vector<std::string>& args) {
   const at::ScalarType dtype = dtype_name == "bfloat16" ? at::kBFloat16 : dtype_name == "float16" ? at::kHalf : at::kFloat;
   configure_threads(vm["threads"].as<int>());
   const std::string dir = first_argument(vm);
-  auto tok = Tokenizer::from_file(tokenizer_path(dir));
+  auto tok = Tokenizer::from_file(tokenizer_json(dir));
   auto model = load_language_model(dir, dtype, device);
   auto config = nlohmann::json::parse(read_file((fs::path(dir) / "config.json").string()));
   std::int64_t eos = config.contains("eos_token_id") && config["eos_token_id"].is_number() ? config["eos_token_id"].get<std::int64_t>() : -1;

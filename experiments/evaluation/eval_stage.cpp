@@ -11,7 +11,7 @@
 #include "framework/eval/mc_dataset.h"
 #include "framework/eval/mc_prompt.h"
 #include "framework/eval/perplexity.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/prune/calibration.h"
 #include "framework/util/error.h"
 #include "framework/util/progress.h"

@@ -5,7 +5,7 @@
 
 #include "experiments/checkpoint/stage_names.h"
 #include "experiments/pruning/stages.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/prune/calibration.h"
 #include "framework/util/system.h"
 

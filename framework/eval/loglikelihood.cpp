@@ -4,7 +4,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 
 namespace sinklab {

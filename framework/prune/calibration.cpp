@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "framework/io/atomic_file.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "framework/util/strings.h"
 #include "framework/util/utf8.h"

@@ -227,6 +227,21 @@ TEST_CASE("model info, tokenize and generate on tiny-phi3", "[cli][model]") {
   auto tok = sinklab::test::sinklab({"tokenize", dir, "It is a truth"});
   REQUIRE(tok.exit_code == 0);
   CHECK_THAT(tok.out, Contains("ids    [1, 660, 437, 362, 3191]"));
+  {  // a corpus in one process: ids per line, plain or JSON lines; a bad line stops it before any output
+    TempDir files;
+    auto plain = sinklab::test::sinklab({"tokenize", dir, "--file", files.write("in.txt", "It is a truth\n\nIt is\n")});
+    REQUIRE(plain.exit_code == 0);
+    CHECK(plain.out == "1 660 437 362 3191\n1\n1 660 437\n");
+    auto jsonl = sinklab::test::sinklab({"tokenize", dir + "/tokenizer.json", "--no-special", "--jsonl", "--file",
+                                         files.write("in.jsonl", "\"It is\\na truth\"\n{\"text\": \"It\"}\n")});
+    REQUIRE(jsonl.exit_code == 0);
+    CHECK(jsonl.out == "{\"ids\": [660, 437, 1587, 3191]}\n{\"ids\": [660]}\n");
+    auto bad = sinklab::test::sinklab({"tokenize", dir, "--file", files.write("bad.txt", "It is\nok \xff\n")});
+    CHECK(bad.exit_code == 2);
+    CHECK(bad.out.empty());
+    CHECK_THAT(bad.err, Contains("line 2") && Contains("not valid UTF-8"));
+    CHECK(sinklab::test::sinklab({"tokenize", dir, "text", "--file", files / "in.txt"}).exit_code == 2);
+  }
   auto gen = sinklab::test::sinklab({"generate", dir, "--prompt", "It is a truth", "--max-new", "8", "--threads", "1"});
   REQUIRE(gen.exit_code == 0);
   CHECK(gen.out.rfind("It is a truth", 0) == 0);

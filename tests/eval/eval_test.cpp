@@ -15,7 +15,7 @@
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/language_model.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "tests/support/process.h"
 #include "tests/support/shared_dir.h"

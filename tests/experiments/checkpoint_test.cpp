@@ -10,7 +10,7 @@
 #include "experiments/experiments.h"
 #include "framework/util/error.h"
 #include "framework/io/atomic_file.h"
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/plot/panels.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"

@@ -5,7 +5,7 @@
 #include "tests/support/catch.h"
 #include <filesystem>
 
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/prune/calibration.h"
 #include "framework/util/error.h"
 #include "tests/support/shared_dir.h"

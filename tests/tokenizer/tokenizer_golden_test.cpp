@@ -5,7 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "framework/model/tokenizer/tokenizer.h"
+#include "framework/tokenizer/tokenizer.h"
 #include "framework/util/error.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/temp_dir.h"
@@ -79,7 +79,19 @@ TEST_CASE("malformed tokenizer.json and invalid UTF-8 are clear input errors", "
   auto ok = Tokenizer::from_file(dir.write(
       "d.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})"));
   CHECK(ok.encode("abab") == std::vector<std::int64_t>{2, 2});
-  CHECK(ok.decode({2, 1}) == "abb");
-  CHECK_THROWS_WITH(ok.encode("a\xff"), Catch::Contains("not valid UTF-8"));
+  CHECK(ok.decode({2, 1}) == "ab b");  // without a decoder tokenizers joins tokens with spaces
+  // Overlong, surrogate, past U+10FFFF, truncated, stray continuation: each an error, never a guess.
+  for (const std::string bad : {"a\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82",
+                                "\x80", "a\xf0\x9f\x98"})
+    CHECK_THROWS_WITH(ok.encode(bad), Catch::Contains("not valid UTF-8"));
+  // A component sinklab lacks, or a merge naming a token the vocabulary lacks, is named at load.
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("e.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+      "normalizer": {"type": "Precompiled", "precompiled_charsmap": ""}})")),
+                    Catch::Contains("normalizer 'Precompiled' is not supported"));
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("f.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})")),
+                    Catch::Contains("missing from the vocabulary ('b')"));
+  CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("g.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+      "truncation": {"max_length": 8}})")),
+                    Catch::Contains("\"truncation\"") && Catch::Contains("set it to null"));
   CHECK_THROWS_WITH(ok.decode({7}), Catch::Contains("outside the vocabulary"));
 }

@@ -1,20 +1,16 @@
 #pragma once
-// Tokenizers from HuggingFace `tokenizer.json` (written here; Debian has no tokenizer library).
-// Supported: BPE models (byte-level GPT-2 / Llama 3 / Qwen, and SentencePiece-style with byte
-// fallback as in Llama 2 and Phi-3), added and special tokens matched before anything else,
-// normalizers Prepend / Replace, pre-tokenizers Split (regex) / ByteLevel, post-processors
-// TemplateProcessing / ByteLevel, decoders ByteLevel / Replace / ByteFallback / Fuse / Strip.
-// Anything else is an InputError naming the component, never a silent difference.
+// Tokenizers from HuggingFace `tokenizer.json`, identical to HuggingFace tokenizers (checked
+// id for id against its official binding on every current model family: see README.md).
+// The pipeline, one file per stage: added tokens (added_tokens.h) -> normalizer
+// (normalizer.h) -> pre-tokenizer (pre_tokenizer.h) -> BPE (bpe.h) -> post-processor
+// (post_processor.h); decoding through decoder.h. A component sinklab lacks is an InputError
+// naming it at load time, never a silent difference.
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace sinklab {
-
-class BpeModel;
-class RegexSplitter;
 
 class Tokenizer {
  public:
@@ -24,6 +20,7 @@ class Tokenizer {
   Tokenizer& operator=(Tokenizer&&) noexcept;
 
   // `add_special_tokens` applies the post-processor's template (e.g. a leading <s>).
+  // InputError for text that is not valid UTF-8.
   std::vector<std::int64_t> encode(const std::string& text, bool add_special_tokens = true) const;
   std::string decode(const std::vector<std::int64_t>& ids, bool skip_special_tokens = true) const;
   std::int64_t vocab_size() const;
