@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
-#include <queue>
 
 #include "framework/util/error.h"
 #include "framework/util/utf8.h"
@@ -110,39 +109,76 @@ void BpeModel::symbols(const std::string& word, std::vector<std::int64_t>& out) 
   if (pending_unk) out.push_back(unk_id_);
 }
 
+namespace {
+
+// A 4-ary min-heap of 64-bit keys: shallower than a binary heap and one word per entry, which
+// matters for the million candidates of a whole document handed to BPE as one word.
+class QuaternaryHeap {
+ public:
+  explicit QuaternaryHeap(std::size_t capacity) { keys_.reserve(capacity); }
+  bool empty() const { return keys_.empty(); }
+  void push(std::uint64_t key) {
+    std::size_t i = keys_.size();
+    keys_.push_back(key);
+    while (i > 0) {
+      const std::size_t parent = (i - 1) / 4;
+      if (keys_[parent] <= key) break;
+      keys_[i] = keys_[parent];
+      i = parent;
+    }
+    keys_[i] = key;
+  }
+  std::uint64_t pop() {
+    const std::uint64_t top = keys_[0], last = keys_.back();
+    keys_.pop_back();
+    const std::size_t n = keys_.size();
+    if (n == 0) return top;
+    std::size_t i = 0;
+    for (;;) {
+      const std::size_t first = 4 * i + 1;
+      if (first >= n) break;
+      std::size_t best = first;
+      for (std::size_t c = first + 1; c < first + 4 && c < n; ++c)
+        if (keys_[c] < keys_[best]) best = c;
+      if (last <= keys_[best]) break;
+      keys_[i] = keys_[best];
+      i = best;
+    }
+    keys_[i] = last;
+    return top;
+  }
+
+ private:
+  std::vector<std::uint64_t> keys_;
+};
+
+}  // namespace
+
 // Repeatedly merges the adjacent pair with the lowest rank (leftmost on ties), over a linked
-// list of symbols with a heap of candidate pairs; stale candidates are skipped when popped.
+// list of symbols with a heap of candidates keyed (rank << 32 | left position); a candidate
+// made stale by an earlier merge is skipped when popped.
 void BpeModel::merge(std::vector<std::int64_t>& sym) const {
   if (sym.size() < 2) return;
   const int n = int(sym.size());
   std::vector<int> prev(sym.size()), next(sym.size());
   for (int i = 0; i < n; ++i) prev[i] = i - 1, next[i] = i + 1 < n ? i + 1 : -1;
-  struct Candidate {
-    std::uint32_t rank;
-    int pos;  // the left symbol
-    std::int64_t merged;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
-  };
-  std::vector<Candidate> storage;
-  storage.reserve(sym.size());
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap(std::greater<Candidate>{},
-                                                                                      std::move(storage));
   std::vector<char> alive(sym.size(), 1);
+  QuaternaryHeap heap(sym.size());
   auto push = [&](int a) {
     if (a < 0 || next[a] < 0) return;
     auto it = merges_.find(pair_key(sym[a], sym[next[a]]));
-    if (it != merges_.end()) heap.push({it->second.rank, a, it->second.merged});
+    if (it != merges_.end()) heap.push((std::uint64_t(it->second.rank) << 32) | std::uint32_t(a));
   };
   for (int i = 0; i + 1 < n; ++i) push(i);
   while (!heap.empty()) {
-    const Candidate top = heap.top();
-    heap.pop();
-    const int a = top.pos;
+    const std::uint64_t key = heap.pop();
+    const std::uint32_t rank = std::uint32_t(key >> 32);
+    const int a = int(key & 0xFFFFFFFFu);
     if (!alive[a] || next[a] < 0) continue;
     const int b = next[a];
     auto it = merges_.find(pair_key(sym[a], sym[b]));
-    if (it == merges_.end() || it->second.merged != top.merged) continue;  // stale
-    sym[a] = top.merged;
+    if (it == merges_.end() || it->second.rank != rank) continue;  // stale
+    sym[a] = it->second.merged;
     alive[b] = 0;
     next[a] = next[b];
     if (next[b] >= 0) prev[next[b]] = a;
