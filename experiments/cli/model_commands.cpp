@@ -86,6 +86,7 @@ int model_families_command(const std::vector<std::string>& args) {
     std::cout << fmt::format("  norm         {}\n", to_string(f->norm));
     std::cout << fmt::format("  mlp          {}\n", describe_mlp(*f));
     std::cout << fmt::format("  positions    {}\n", to_string(f->positions));
+    std::cout << fmt::format("  q/k norm     {}\n", to_string(f->qk_norm));
     std::cout << fmt::format("  layout       {}\n", to_string(f->layout));
     std::cout << fmt::format("  fused        {}\n", describe_fused(*f));
     std::cout << fmt::format("  biases       {}\n", describe_biases(*f));
@@ -123,8 +124,11 @@ int model_info(const std::vector<std::string>& args) {
                            s.hidden_size, s.num_heads, s.num_kv_heads, s.head_dim, s.intermediate_size, s.hidden_act);
   std::cout << fmt::format("vocab       {}  tied embeddings {}\n", s.vocab_size, s.tie_word_embeddings);
   if (s.rotary)
-    std::cout << fmt::format("rope        theta {}  rotary fraction {}  sliding window {}\n", s.rope_theta,
-                             s.partial_rotary_factor, s.sliding_window ? std::to_string(*s.sliding_window) : "none");
+    std::cout << fmt::format("rope        theta {}  rotary fraction {}  scaling {}  sliding window {}\n", s.rope_theta,
+                             s.partial_rotary_factor,
+                             s.rope_scaling.type == "default" ? "none"
+                                                              : fmt::format("{} x{}", s.rope_scaling.type, s.rope_scaling.factor),
+                             s.sliding_window ? std::to_string(*s.sliding_window) : "none");
   else
     std::cout << fmt::format("positions   a learned table of {}\n", s.max_positions);
   std::vector<std::string> dtypes;

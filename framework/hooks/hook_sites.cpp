@@ -50,6 +50,18 @@ std::vector<HookSite> make_sites() {
                          H::key_value, 1));
   s.push_back(with_heads(site("v", "attn.hook_v", "[pos, kv_head, d_head]", "values, per key/value head", "values of"),
                          H::key_value, 1));
+  HookSite q_normed = with_heads(site("q_normed", "attn.hook_q_normed", "[pos, head, d_head]",
+                                      "queries after their RMSNorm, before the rotary embedding (Qwen3, OLMo 2)",
+                                      "normed queries of"),
+                                 H::query, 1);
+  q_normed.needs = SiteNeeds::qk_norm;
+  s.push_back(q_normed);
+  HookSite k_normed = with_heads(site("k_normed", "attn.hook_k_normed", "[pos, kv_head, d_head]",
+                                      "keys after their RMSNorm, before the rotary embedding, per key/value head",
+                                      "normed keys of"),
+                                 H::key_value, 1);
+  k_normed.needs = SiteNeeds::qk_norm;
+  s.push_back(k_normed);
   HookSite rot_q = with_heads(site("rot_q", "attn.hook_rot_q", "[pos, head, d_head]",
                                    "queries after the rotary embedding (TransformerLens attn.hook_rot_q)",
                                    "rotated queries of"),

@@ -18,6 +18,8 @@ const char* role_name(Role role) {
     case Role::k: return "k";
     case Role::v: return "v";
     case Role::o: return "o";
+    case Role::q_norm: return "q_norm";
+    case Role::k_norm: return "k_norm";
     case Role::mlp_norm: return "mlp_norm";
     case Role::mlp_in: return "mlp_in";
     case Role::mlp_up: return "mlp_up";
@@ -30,6 +32,9 @@ const char* to_string(NormKind kind) { return kind == NormKind::rms ? "RMSNorm" 
 const char* to_string(MlpKind kind) { return kind == MlpKind::gated ? "gated" : "plain"; }
 const char* to_string(Positions kind) { return kind == Positions::rotary ? "rotary" : "learned table"; }
 const char* to_string(Layout kind) { return kind == Layout::linear ? "nn.Linear [out, in]" : "Conv1D [in, out]"; }
+const char* to_string(QkNorm kind) {
+  return kind == QkNorm::none ? "none" : kind == QkNorm::per_head ? "RMSNorm per head" : "RMSNorm over the projection";
+}
 
 const TensorName* Family::tensor(Role role) const {
   for (const auto& t : tensors)
@@ -78,6 +83,8 @@ std::vector<std::int64_t> role_shape(Role role, const ModelSpec& s) {
     case Role::final_norm:
     case Role::attn_norm:
     case Role::mlp_norm: return {D};
+    case Role::q_norm: return {s.family && s.family->qk_norm == QkNorm::whole ? q : s.head_dim};
+    case Role::k_norm: return {s.family && s.family->qk_norm == QkNorm::whole ? kv : s.head_dim};
     case Role::q: return {q, D};
     case Role::k:
     case Role::v: return {kv, D};
@@ -117,6 +124,9 @@ std::vector<CheckpointTensor> checkpoint_layout(const Family& f, const ModelSpec
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
     add_norm(f, layer_name(need(Role::attn_norm), l), s.hidden_size, l, out);
     add_norm(f, layer_name(need(Role::mlp_norm), l), s.hidden_size, l, out);
+    if (f.qk_norm != QkNorm::none)  // RMSNorm: a weight only
+      for (Role role : {Role::q_norm, Role::k_norm})
+        out.push_back({layer_name(need(role), l) + ".weight", role_shape(role, s), l});
     for (const auto& lin : f.linears) {
       const FusedMap* fused = f.fused_with(lin.role);
       if (fused && fused->parts.front() != lin.role) continue;  // written with its first part

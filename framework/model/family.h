@@ -23,6 +23,8 @@ enum class Role {
   k,            // [KV*hd, D]
   v,            // [KV*hd, D]
   o,            // [D, H*hd]
+  q_norm,       // [hd] per head, or [H*hd] over the projection (QkNorm); RMSNorm of the queries
+  k_norm,       // [hd] per head, or [KV*hd]; RMSNorm of the keys
   mlp_norm,     // [D]         per layer, before the MLP
   mlp_in,       // [I, D]      the gate of a gated MLP, or the first projection
   mlp_up,       // [I, D]      gated MLPs only: multiplies act(mlp_in x)
@@ -34,12 +36,16 @@ enum class NormKind { rms, layer };        // RMSNorm (weight) | LayerNorm (weig
 enum class MlpKind { gated, plain };       // out(act(in x) * up x) | out(act(in x)), act from config
 enum class Positions { rotary, learned };  // RoPE on q and k | a position table added to the embedding
 enum class Layout { linear, conv1d };      // linear maps stored as nn.Linear [out, in] | Conv1D [in, out]
+// RMSNorm of queries and keys before RoPE: none, over each head's hd dims (Qwen3, Gemma 3), or
+// over the whole projection (OLMo 2).
+enum class QkNorm { none, per_head, whole };
 // When a linear map has a bias: never, always, or when config.json's flag (ConfigKeys) is true.
 enum class Bias { none, always, if_attention_bias, if_mlp_bias };
 const char* to_string(NormKind kind);
 const char* to_string(MlpKind kind);
 const char* to_string(Positions kind);
 const char* to_string(Layout kind);
+const char* to_string(QkNorm kind);
 
 // An embedding or norm tensor: `name` without ".weight" / ".bias"; "{}" stands for the layer.
 struct TensorName {
@@ -96,6 +102,7 @@ struct Family {
   MlpKind mlp = MlpKind::gated;
   Positions positions = Positions::rotary;
   Layout layout = Layout::linear;
+  QkNorm qk_norm = QkNorm::none;     // with a q_norm and k_norm tensor per block
   std::vector<TensorName> tensors;   // embeddings and norms
   std::vector<LinearMap> linears;    // per block, in the order pruning visits them
   std::vector<FusedMap> fused;       // linear maps the checkpoint stores together

@@ -38,16 +38,35 @@ class ConfigJson {
   const std::string& path_;
 };
 
-// RoPE's base and rotated fraction: newer transformers write rope_parameters {rope_theta,
-// partial_rotary_factor, rope_type}, older ones top-level keys and rope_scaling for scaled variants.
+// RoPE's base, rotated fraction and scaling: newer transformers write rope_parameters
+// {rope_type, rope_theta, partial_rotary_factor, factor, ...}, older ones top-level keys and a
+// rope_scaling object {rope_type (or type), factor, ...} for scaled variants.
 void read_rope(const ConfigJson& c, const ConfigKeys& keys, const std::string& path, ModelSpec& s) {
   const nlohmann::json& rope = c.object("rope_parameters");
   s.rope_theta = rope.value("rope_theta", c.get("rope_theta", keys.rope_theta_default));
   s.partial_rotary_factor = rope.value("partial_rotary_factor", c.get("partial_rotary_factor", 1.0));
-  const nlohmann::json& scaling = c.object("rope_scaling");
-  const std::string type =
-      rope.value("rope_type", scaling.value("rope_type", scaling.value("type", std::string("default"))));
-  SINKLAB_INPUT_CHECK(type == "default", "'{}': rope_type '{}' is not supported yet (only 'default')", path, type);
+  const nlohmann::json& scaling = rope.contains("rope_type") ? rope : c.object("rope_scaling");
+  RopeScaling& r = s.rope_scaling;
+  r.type = scaling.value("rope_type", scaling.value("type", std::string("default")));
+  const std::string where = &scaling == &rope ? "rope_parameters" : "rope_scaling";
+  auto need = [&](const char* key) {
+    SINKLAB_INPUT_CHECK(scaling.contains(key) && scaling[key].is_number(), "'{}': rope_type '{}' needs {}.{}", path,
+                        r.type, where, key);
+    return scaling[key].get<double>();
+  };
+  if (r.type == "linear" || r.type == "dynamic" || r.type == "llama3") r.factor = need("factor");
+  if (r.type == "llama3") {
+    r.low_freq_factor = need("low_freq_factor");
+    r.high_freq_factor = need("high_freq_factor");
+    r.original_max_positions = std::int64_t(need("original_max_position_embeddings"));
+    SINKLAB_INPUT_CHECK(r.high_freq_factor > r.low_freq_factor && r.low_freq_factor > 0,
+                        "'{}': llama3 rope needs high_freq_factor > low_freq_factor > 0 (got {} and {})", path,
+                        r.high_freq_factor, r.low_freq_factor);
+  }
+  if (r.type == "dynamic") r.max_positions = c.need<std::int64_t>("max_position_embeddings");
+  SINKLAB_INPUT_CHECK(r.type == "default" || r.type == "linear" || r.type == "dynamic" || r.type == "llama3",
+                      "'{}': rope_type '{}' is not supported yet ({})", path, r.type, kRopeTypes);
+  SINKLAB_INPUT_CHECK(r.factor > 0, "'{}': {}.factor {} must be positive", path, where, r.factor);
   SINKLAB_INPUT_CHECK(s.partial_rotary_factor > 0 && s.partial_rotary_factor <= 1 && s.rotary_dim() % 2 == 0,
                       "'{}': partial_rotary_factor {} must rotate an even number of the {} head dims", path,
                       s.partial_rotary_factor, s.head_dim);
@@ -121,6 +140,7 @@ bool computes_site(const ModelSpec& spec, const HookSite& site) {
     case SiteNeeds::rotary_positions: return spec.rotary;
     case SiteNeeds::learned_positions: return !spec.rotary;
     case SiteNeeds::gated_mlp: return spec.family && spec.family->mlp == MlpKind::gated;
+    case SiteNeeds::qk_norm: return spec.family && spec.family->qk_norm != QkNorm::none;
     case SiteNeeds::nothing: break;
   }
   return true;

@@ -10,6 +10,16 @@ namespace sinklab {
 struct Family;
 struct HookSite;
 
+// RoPE's scaling (rope.h computes it): config.json's rope_type and the parameters it reads.
+struct RopeScaling {
+  std::string type = "default";  // default | linear | dynamic | llama3
+  double factor = 1.0;           // linear, dynamic, llama3
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  std::int64_t original_max_positions = 0;  // llama3: the context length it was pre-trained with
+  std::int64_t max_positions = 0;           // dynamic: max_position_embeddings
+};
+inline const char* kRopeTypes = "default, linear, dynamic, llama3";  // the rope_type values computed
+
 struct ModelSpec {
   const Family* family = nullptr;  // the registry's entry for model_type; set by from_config_json
   std::string model_type;          // llama | mistral | qwen2 | phi3 | gpt2 (families/registry.cpp)
@@ -19,6 +29,7 @@ struct ModelSpec {
   bool rotary = true;      // rotary positions; false: a learned position table of max_positions rows
   double rope_theta = 10000.0;
   double partial_rotary_factor = 1.0;  // fraction of head_dim that is rotated
+  RopeScaling rope_scaling;
   std::int64_t max_positions = 0;
   bool tie_word_embeddings = false;
   bool attention_bias = false, mlp_bias = false;  // config flags, for families whose biases follow them

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
+#include "framework/model/rope.h"
 #include "framework/util/error.h"
 
 namespace sinklab {
@@ -52,8 +53,10 @@ TransformerLM::Rope TransformerLM::rope(const at::Tensor& positions) const {
   if (!spec_.rotary) return {};
   // Tables [B, 1, T, rotary_dim] computed in float32, then cast, as transformers does.
   const std::int64_t rd = spec_.rotary_dim();
-  auto inv_freq =
-      1.0 / at::pow(spec_.rope_theta, at::arange(0, rd, 2, token_embed_.options().dtype(at::kFloat)) / double(rd));
+  // Only dynamic scaling depends on the length, which costs a device sync to read.
+  const std::int64_t seq_len = spec_.rope_scaling.type == "dynamic" ? positions.max().item<std::int64_t>() + 1 : 0;
+  auto inv_freq = rope_inverse_frequencies(spec_.rope_theta, rd, spec_.rope_scaling, seq_len,
+                                           token_embed_.options().dtype(at::kFloat));
   auto freqs = positions.to(at::kFloat).unsqueeze(-1) * inv_freq;  // [B, T, rd/2]
   auto emb = at::cat({freqs, freqs}, -1).unsqueeze(1);
   return {emb.cos().to(token_embed_.scalar_type()), emb.sin().to(token_embed_.scalar_type())};
@@ -99,12 +102,20 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
   hooks.record(site("resid_pre"), h);
   auto x = norm(h, b.attn_norm);  // [B, T, D]
   hooks.record(site("ln1_normalized"), x);
-  auto q = linear(x, b.q.weight, b.q.bias).view({B, T, H, hd});
-  auto k = linear(x, b.k.weight, b.k.bias).view({B, T, KV, hd});
+  auto q = linear(x, b.q.weight, b.q.bias);  // [B, T, H*hd]
+  auto k = linear(x, b.k.weight, b.k.bias);  // [B, T, KV*hd]
   auto v = linear(x, b.v.weight, b.v.bias).view({B, T, KV, hd});
-  hooks.record(site("q"), q);  // before RoPE, per key/value head for k and v (TransformerLens)
-  hooks.record(site("k"), k);
+  hooks.record(site("q"), q.view({B, T, H, hd}));  // before RoPE, per key/value head for k and v (TransformerLens)
+  hooks.record(site("k"), k.view({B, T, KV, hd}));
   hooks.record(site("v"), v);
+  if (family().qk_norm != QkNorm::none) {  // RMSNorm over each head, or over the whole projection
+    const bool per_head = family().qk_norm == QkNorm::per_head;
+    q = rms_norm(per_head ? q.view({B, T, H, hd}) : q, b.q_norm.weight, s.norm_eps);
+    k = rms_norm(per_head ? k.view({B, T, KV, hd}) : k, b.k_norm.weight, s.norm_eps);
+    hooks.record(site("q_normed"), q.view({B, T, H, hd}));
+    hooks.record(site("k_normed"), k.view({B, T, KV, hd}));
+  }
+  q = q.view({B, T, H, hd}), k = k.view({B, T, KV, hd});
   q = q.transpose(1, 2), k = k.transpose(1, 2), v = v.transpose(1, 2);  // [B, heads, T, hd]
   if (rope.cos.defined()) {
     q = apply_rope(q, rope.cos, rope.sin, s.rotary_dim());

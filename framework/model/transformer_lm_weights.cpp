@@ -140,6 +140,10 @@ TransformerLM::Block TransformerLM::bind_block(const Lookup& find, std::int64_t 
   Block b;
   b.attn_norm = norm(Role::attn_norm);
   b.mlp_norm = norm(Role::mlp_norm);
+  if (f.qk_norm != QkNorm::none) {
+    b.q_norm = Norm{whole(Role::q_norm, ".weight"), at::Tensor()};
+    b.k_norm = Norm{whole(Role::k_norm, ".weight"), at::Tensor()};
+  }
   b.q = linear(Role::q);
   b.k = linear(Role::k);
   b.v = linear(Role::v);

@@ -6,7 +6,6 @@
 #include <unicode/uchar.h>
 #include <unicode/ustring.h>
 
-#include <map>
 #include <mutex>
 
 #include "framework/util/error.h"
@@ -15,19 +14,20 @@
 namespace sinklab::unicode {
 
 // The characters of a Unicode version (Age <= version): tables for the crates tokenizers uses.
-static const icu::UnicodeSet& assigned_by(const char* pattern) {
-  static std::map<std::string, icu::UnicodeSet> sets;
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = sets.find(pattern);
-  if (it == sets.end()) {
-    UErrorCode status = U_ZERO_ERROR;
-    icu::UnicodeSet set(icu::UnicodeString(pattern, -1, US_INV), status);
-    SINKLAB_CHECK(U_SUCCESS(status), "ICU set {}: {}", pattern, u_errorName(status));
-    set.freeze();
-    it = sets.emplace(pattern, set).first;
-  }
-  return it->second;
+static icu::UnicodeSet* assigned_by(const char* pattern) {
+  UErrorCode status = U_ZERO_ERROR;
+  auto* set = new icu::UnicodeSet(icu::UnicodeString(pattern, -1, US_INV), status);  // lives as long as the process
+  SINKLAB_CHECK(U_SUCCESS(status), "ICU set {}: {}", pattern, u_errorName(status));
+  set->freeze();
+  return set;
+}
+static const icu::UnicodeSet& unicode8() {
+  static const icu::UnicodeSet* set = assigned_by("[:age=8.0:]");
+  return *set;
+}
+static const icu::UnicodeSet& unicode9() {
+  static const icu::UnicodeSet* set = assigned_by("[:age=9.0:]");
+  return *set;
 }
 
 // tokenizers normalizes with the crate unicode-normalization-alignments, whose tables are
@@ -37,7 +37,7 @@ static const icu::Normalizer2& normalizer(Form form) {
   static const icu::Normalizer2* forms[4] = {};
   static std::once_flag once;
   std::call_once(once, [] {
-    const icu::UnicodeSet& v9 = assigned_by("[:age=9.0:]");
+    const icu::UnicodeSet& v9 = unicode9();
     for (int f = 0; f < 4; ++f) {
       UErrorCode status = U_ZERO_ERROR;
       const icu::Normalizer2* base = f == 0   ? icu::Normalizer2::getNFCInstance(status)
@@ -79,7 +79,7 @@ bool is_punctuation(char32_t c) {
   const bool ascii_punct = (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
                            (c >= 0x7B && c <= 0x7E);
   if (ascii_punct || c == 0x166D || c == 0x111C9) return true;
-  return u_ispunct(UChar32(c)) && assigned_by("[:age=8.0:]").contains(UChar32(c));
+  return u_ispunct(UChar32(c)) && unicode8().contains(UChar32(c));
 }
 
 static bool is_mark_now(char32_t c) {
@@ -92,7 +92,7 @@ static bool is_mark_now(char32_t c) {
 bool is_mark(char32_t c) {
   if (c == 0x1CF2 || c == 0x1CF3) return true;
   if (c == 0x111C9) return false;
-  return is_mark_now(c) && assigned_by("[:age=9.0:]").contains(UChar32(c));
+  return is_mark_now(c) && unicode9().contains(UChar32(c));
 }
 
 bool is_word(char32_t c) {

@@ -5,11 +5,13 @@
 #include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
 #include <set>
+#include <tuple>
 
 #include "framework/io/atomic_file.h"
 #include "framework/io/safetensors.h"
 #include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
+#include "tests/model/tiny_checkpoint.h"
 #include "tests/support/temp_dir.h"
 
 using namespace sinklab;
@@ -198,4 +200,42 @@ TEST_CASE("a bfloat16 forward pass runs and stays close to float32", "[model][fa
   f32.forward(ids, a);
   bf16.forward(ids, b);
   CHECK((a.at(hook_name(1, "pattern")) - b.at(hook_name(1, "pattern")).to(at::kFloat)).abs().max().item<double>() < 0.05);
+}
+
+TEST_CASE("qwen3 normalizes each query and key head before RoPE; causal, and the KV cache equals the full forward",
+          "[model][families][qwen3]") {
+  test::TempDir dir;
+  auto ckpt = test::write_tiny_checkpoint(dir, "qwen3", 7, at::kFloat);
+  auto model = TransformerLM::load(ckpt.dir);
+  REQUIRE(model.spec().head_dim == 12);  // config.json's head_dim, not hidden_size / heads (8)
+  auto ids = random_ids(2, 9, 8);
+  HookPoints hooks = HookPoints::all();
+  auto full = model.forward(ids, hooks);
+  for (int l = 0; l < 2; ++l) {
+    // By hand: each head's d_head values divided by their root mean square (eps 1e-5), times q_norm.
+    const auto n = "." + std::to_string(l);
+    for (const auto& [raw, normed, weight] : {std::tuple<const char*, const char*, std::string>{"q", "q_normed", "q_norm" + n},
+                                              {"k", "k_normed", "k_norm" + n}}) {
+      const at::Tensor x = hooks.at(hook_name(l, raw));  // [B, T, heads, 12]
+      const at::Tensor want = x / (x.pow(2).mean(-1, true) + 1e-5).sqrt() * ckpt.logical.at(weight);
+      CHECK((hooks.at(hook_name(l, normed)) - want).abs().max().item<double>() < 1e-5);
+    }
+    // RoPE rotates the normed heads: each rotated pair keeps the normed pair's length.
+    const at::Tensor q = hooks.at(hook_name(l, "q_normed")), rq = hooks.at(hook_name(l, "rot_q"));
+    auto pair_norm = [](const at::Tensor& t) { return t.narrow(-1, 0, 6).pow(2) + t.narrow(-1, 6, 6).pow(2); };
+    CHECK(at::allclose(pair_norm(rq), pair_norm(q), 1e-4, 1e-5));
+  }
+  auto changed = ids.clone();
+  changed[0][8] = (changed[0][8].item<int64_t>() + 1) % ckpt.vocab;
+  CHECK(at::allclose(model.forward(changed).narrow(1, 0, 8), full.narrow(1, 0, 8), 1e-5, 1e-5));
+  KvCache cache;
+  HookPoints none = HookPoints::none();
+  std::vector<at::Tensor> parts{model.forward(ids.narrow(1, 0, 5), none, &cache)};
+  for (int64_t t = 5; t < 9; ++t) parts.push_back(model.forward(ids.narrow(1, t, 1), none, &cache));
+  CHECK(at::allclose(at::cat(parts, 1), full, 1e-4, 1e-5));
+  // A family without q/k norms has no such sites.
+  auto llama = TransformerLM::load(write_checkpoint(dir, "llama", "llama", 2, llama_weights(2, false, 1)));
+  HookPoints all = HookPoints::all();
+  llama.forward(ids, all);
+  CHECK(all.cache().count(hook_name(0, "q_normed")) == 0);
 }

@@ -70,5 +70,5 @@ TEST_CASE("a checkpoint directory with a missing shard or a wrong shape is refus
   CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("mlp.down_proj.weight") && Catch::Contains("config.json implies [256, 512]"));
   cfg["model_type"] = "gpt-j";
   write_file_atomic(dir / "config.json", cfg.dump());
-  CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("not supported; supported: llama, mistral, qwen2, phi3"));
+  CHECK_THROWS_WITH(TransformerLM::load(dir.path()), Catch::Contains("not supported; supported: llama, mistral, qwen2, qwen3, phi3"));
 }

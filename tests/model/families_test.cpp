@@ -39,7 +39,7 @@ std::string write_config(const test::TempDir& dir, const std::string& name, cons
 
 }  // namespace
 
-TEST_CASE("the registry lists exactly llama, mistral, qwen2, phi3 and gpt2", "[model][families]") {
+TEST_CASE("the registry lists exactly llama, mistral, qwen2, qwen3, phi3 and gpt2", "[model][families]") {
   std::vector<std::string> types;
   for (const Family* f : all_families()) types.push_back(f->model_type);
   CHECK(types == test::tiny_families());
@@ -47,7 +47,7 @@ TEST_CASE("the registry lists exactly llama, mistral, qwen2, phi3 and gpt2", "[m
   CHECK(find_family("gpt2").hf_class == "GPT2LMHeadModel");
   CHECK_THROWS_AS(find_family("gpt-j"), InputError);
   CHECK_THROWS_WITH(find_family("gpt-j"), Catch::Contains("model_type 'gpt-j' is not supported; supported: llama, "
-                                                          "mistral, qwen2, phi3, gpt2"));
+                                                          "mistral, qwen2, qwen3, phi3, gpt2"));
   CHECK_THROWS_WITH(find_family("lama"), Catch::Contains("did you mean 'llama'?"));
   test::TempDir dir;
   const std::string path = write_config(dir, "falcon", {{"model_type", "falcon"}});
@@ -71,7 +71,9 @@ TEST_CASE("every family's declaration is complete and consistent", "[model][fami
     CHECK(std::find(acts.begin(), acts.end(), f->config.activation_default) != acts.end());
   }
   const std::vector<std::string> llama_kinds{"q", "k", "v", "o", "gate", "up", "down"};
-  for (const char* t : {"llama", "mistral", "qwen2", "phi3"}) CHECK(kinds_of(find_family(t)) == llama_kinds);
+  for (const char* t : {"llama", "mistral", "qwen2", "qwen3", "phi3"}) CHECK(kinds_of(find_family(t)) == llama_kinds);
+  for (const Family* f : all_families())  // a family with q/k norms names both tensors
+    CHECK((f->tensor(Role::q_norm) != nullptr && f->tensor(Role::k_norm) != nullptr) == (f->qk_norm != QkNorm::none));
   CHECK(kinds_of(find_family("gpt2")) == std::vector<std::string>{"q", "k", "v", "o", "fc", "proj"});
 }
 
@@ -165,12 +167,14 @@ TEST_CASE("config.json keys map onto ModelSpec as each family's config class rea
   gpt2["activation_function"] = "relu";
   CHECK_THROWS_WITH(spec("gpt2-relu", gpt2), Catch::Contains("activation_function 'relu' is not supported for gpt2 (gelu_new)"));
 
-  // Newer rope_parameters win over top-level keys; scaled RoPE variants are refused, not ignored.
+  // Newer rope_parameters win over top-level keys; RoPE variants sinklab lacks are refused, not ignored.
   auto r = spec("rope", {{"rope_theta", 1.0}, {"rope_parameters", {{"rope_theta", 500.0}, {"partial_rotary_factor", 0.5}}}});
   CHECK(r.rope_theta == 500.0);
   CHECK(r.rotary_dim() == 4);
+  CHECK_THROWS_WITH(spec("longrope", {{"rope_scaling", {{"type", "longrope"}, {"short_factor", {1.0}}}}}),
+                    Catch::Contains("rope_type 'longrope' is not supported yet (default, linear, dynamic, llama3)"));
   CHECK_THROWS_WITH(spec("llama3", {{"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}}}),
-                    Catch::Contains("rope_type 'llama3' is not supported yet"));
+                    Catch::Contains("rope_type 'llama3' needs rope_scaling.low_freq_factor"));
   CHECK_THROWS_WITH(spec("act", {{"hidden_act", "gelu"}}), Catch::Contains("hidden_act 'gelu' is not supported for llama (silu)"));
 
   // Biases: qwen2's q/k/v always, llama's attention_bias on q, k, v and o, mistral none.

@@ -1,6 +1,7 @@
 // Hook sites mean what TransformerLens means by them, checked by identities against the tiny
 // checkpoints' own weights (recomputed here, in double precision, not by the model's code):
-// hook_q/hook_k before RoPE, hook_rot_q/hook_rot_k after, the pattern from the rotated ones,
+// hook_q/hook_k before RoPE (and before qwen3's per-head RMSNorm, hook_q_normed/hook_k_normed),
+// hook_rot_q/hook_rot_k after, the pattern from the rotated ones,
 // the MLP's pre / pre_linear / post, and gpt2's position embedding.
 #include <ATen/ATen.h>
 
@@ -108,10 +109,18 @@ TEST_CASE("hook sites follow TransformerLens in every family", "[model][families
         CHECK(hooks.cache().count(hook_name(l, "rot_q")) == 0);
         CHECK(hooks.cache().count(hook_name(l, "rot_k")) == 0);
       } else {
+        at::Tensor qr = q, kr = k;  // what RoPE rotates: the heads after their RMSNorm where there is one
+        if (c.logical.count("q_norm" + n)) {
+          qr = norm(c, q, "q_norm", n, false), kr = norm(c, k, "k_norm", n, false);
+          CHECK(close(at_(l, "q_normed"), qr));
+          CHECK(close(at_(l, "k_normed"), kr));
+        } else {
+          CHECK(hooks.cache().count(hook_name(l, "q_normed")) == 0);
+        }
         qs = at_(l, "rot_q"), ks = at_(l, "rot_k");
         CHECK(ks.sizes() == at::IntArrayRef({B, T, KV, hd}));
-        CHECK(close(qs, rope(c, q)));
-        CHECK(close(ks, rope(c, k)));
+        CHECK(close(qs, rope(c, qr)));
+        CHECK(close(ks, rope(c, kr)));
       }
       auto p = pattern(c, qs, ks);
       CHECK(close(at_(l, "pattern"), p));

@@ -11,7 +11,7 @@
 namespace sinklab::test {
 
 const std::vector<std::string>& tiny_families() {
-  static const std::vector<std::string> types{"llama", "mistral", "qwen2", "phi3", "gpt2"};
+  static const std::vector<std::string> types{"llama", "mistral", "qwen2", "qwen3", "phi3", "gpt2"};
   return types;
 }
 
@@ -39,6 +39,10 @@ void write_llama_layout(TinyCheckpoint& c, Writer& w, const std::string& type) {
     const std::string p = "model.layers." + std::to_string(l) + ".", n = "." + std::to_string(l);
     w.put(p + "input_layernorm.weight", w.make("attn_norm" + n, {D}, 0.1, 1.0));
     w.put(p + "post_attention_layernorm.weight", w.make("mlp_norm" + n, {D}, 0.1, 1.0));
+    if (type == "qwen3") {  // RMSNorm of each query and key head
+      w.put(p + "self_attn.q_norm.weight", w.make("q_norm" + n, {c.head_dim}, 0.3, 1.0));
+      w.put(p + "self_attn.k_norm.weight", w.make("k_norm" + n, {c.head_dim}, 0.3, 1.0));
+    }
     auto wq = w.make("q" + n, {q, D}, 0.3), wk = w.make("k" + n, {kv, D}, 0.3), wv = w.make("v" + n, {kv, D}, 0.3);
     auto gate = w.make("gate" + n, {I, D}, 0.2), up = w.make("up" + n, {I, D}, 0.2);
     if (fused) {
@@ -106,6 +110,7 @@ TinyCheckpoint write_tiny_checkpoint(const TempDir& dir, const std::string& mode
                 {"n_head", c.heads}, {"n_positions", positions}, {"layer_norm_epsilon", 1e-5}});
     write_gpt2_layout(c, w, gpt2_prefix ? "transformer." : "", positions);
   } else {
+    if (model_type == "qwen3") cfg["head_dim"] = c.head_dim = 12;  // explicit, != hidden_size / heads
     cfg.update({{"hidden_size", c.d_model}, {"intermediate_size", c.d_mlp}, {"num_hidden_layers", c.layers},
                 {"num_attention_heads", c.heads}, {"num_key_value_heads", c.kv_heads}, {"rms_norm_eps", 1e-5},
                 {"rope_theta", c.rope_theta}, {"tie_word_embeddings", false}});

@@ -22,12 +22,13 @@ struct TinyCheckpoint {
   std::int64_t sliding_window = 0;  // 0: none
 };
 
-// The families test checkpoints exist for, as their model_type: llama, mistral, qwen2, phi3, gpt2.
+// The families test checkpoints exist for, as their model_type: llama, mistral, qwen2, qwen3, phi3, gpt2.
 const std::vector<std::string>& tiny_families();
 
 // Writes `<dir>/<name>` for `model_type`, weights stored in `dtype`. llama, qwen2 and phi3 use
 // grouped-query heads; mistral has a sliding window of 5; phi3 rotates half of each head (theta
-// 500, via rope_parameters); qwen2 has q/k/v biases; gpt2 is Conv1D with the causal-mask buffers
+// 500, via rope_parameters); qwen2 has q/k/v biases; qwen3 per-head q/k norms and head_dim 12
+// (not hidden / heads); gpt2 is Conv1D with the causal-mask buffers
 // and a tied head (`gpt2_prefix` false: the older names without "transformer.").
 TinyCheckpoint write_tiny_checkpoint(const TempDir& dir, const std::string& model_type, std::uint64_t seed,
                                      at::ScalarType dtype, bool gpt2_prefix = true, const std::string& name = "");

@@ -9,12 +9,13 @@ namespace sinklab {
 const Family& llama_family();
 const Family& mistral_family();
 const Family& qwen2_family();
+const Family& qwen3_family();
 const Family& phi3_family();
 const Family& gpt2_family();
 
 const std::vector<const Family*>& all_families() {
   static const std::vector<const Family*> families{
-      &llama_family(), &mistral_family(), &qwen2_family(), &phi3_family(), &gpt2_family(),
+      &llama_family(), &mistral_family(), &qwen2_family(), &qwen3_family(), &phi3_family(), &gpt2_family(),
   };
   return families;
 }
