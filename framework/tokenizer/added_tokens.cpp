@@ -7,38 +7,6 @@
 #include "framework/util/utf8.h"
 
 namespace sinklab {
-namespace {
-
-// The code point that ends just before byte `end` of valid UTF-8 `s` (end > 0).
-char32_t previous_character(const std::string& s, std::size_t end) {
-  std::size_t at = end - 1;
-  while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
-  return utf8::next(s, at);
-}
-
-// Where the run of whitespace that ends at `end` begins.
-std::size_t whitespace_run_start(const std::string& s, std::size_t end) {
-  while (end > 0) {
-    std::size_t at = end - 1;
-    while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
-    std::size_t i = at;
-    if (!unicode::is_whitespace(utf8::next(s, i))) break;
-    end = at;
-  }
-  return end;
-}
-
-// Where the run of whitespace that starts at `start` ends.
-std::size_t whitespace_run_end(const std::string& s, std::size_t start) {
-  while (start < s.size()) {
-    std::size_t i = start;
-    if (!unicode::is_whitespace(utf8::next(s, i))) break;
-    start = i;
-  }
-  return start;
-}
-
-}  // namespace
 
 void AddedTokens::Trie::insert(const std::string& s, int token) {
   int node = 0;
@@ -98,7 +66,7 @@ std::vector<AddedTokens::Hit> AddedTokens::find(const std::string& text, const T
     const std::size_t match_end = stop;  // the search resumes here, whatever rstrip takes
     const AddedToken& a = tokens_[std::size_t(t)];
     if (a.single_word) {
-      const bool word_before = start > 0 && unicode::is_word(previous_character(text, start));
+      const bool word_before = start > 0 && unicode::is_word(unicode::character_before(text, start));
       std::size_t after = stop;
       const bool word_after = stop < text.size() && unicode::is_word(utf8::next(text, after));
       // Not a word of its own: skipped, and the search goes on after it as Aho-Corasick does.
@@ -107,8 +75,8 @@ std::vector<AddedTokens::Hit> AddedTokens::find(const std::string& text, const T
         continue;
       }
     }
-    if (a.lstrip) start = std::max(whitespace_run_start(text, start), done);
-    if (a.rstrip) stop = whitespace_run_end(text, stop);
+    if (a.lstrip) start = std::max(unicode::whitespace_run_start(text, start), done);
+    if (a.rstrip) stop = unicode::whitespace_run_end(text, stop);
     if (done < start) hits.push_back({done, start, -1});
     hits.push_back({start, stop, t});
     done = stop;

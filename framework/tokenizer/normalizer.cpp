@@ -1,5 +1,6 @@
 #include "framework/tokenizer/normalizer.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "framework/tokenizer/byte_level.h"
@@ -112,20 +113,8 @@ void Normalizer::apply(std::string& s, bool& starts_at_origin) const {
         break;
       }
       case Kind::Strip: {
-        std::size_t begin = 0, end = s.size();
-        if (step.left)
-          for (std::size_t i = 0; i < end;) {
-            if (!unicode::is_whitespace(utf8::next(s, i))) break;
-            begin = i;
-          }
-        if (step.right)
-          while (end > begin) {
-            std::size_t at = end - 1;
-            while (at > begin && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
-            std::size_t i = at;
-            if (!unicode::is_whitespace(utf8::next(s, i))) break;
-            end = at;
-          }
+        const std::size_t begin = step.left ? unicode::whitespace_run_end(s, 0) : 0;
+        const std::size_t end = step.right ? std::max(begin, unicode::whitespace_run_start(s, s.size())) : s.size();
         if (begin > 0) starts_at_origin = false;
         s = s.substr(begin, end - begin);
         break;

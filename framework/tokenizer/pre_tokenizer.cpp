@@ -56,6 +56,7 @@ struct ByteLevel : PreTokenizer::Step {
 
 struct Metaspace : PreTokenizer::Step {
   std::string replacement;
+  std::unique_ptr<Pattern> at_replacement;  // where split_words cuts, built once
   std::string scheme;  // always / first / never
   bool split_words;
   void split(Piece& in, std::vector<Piece>& out) const override {
@@ -69,7 +70,7 @@ struct Metaspace : PreTokenizer::Step {
     if (!starts && (scheme == "always" || (scheme == "first" && in.at_origin))) s.insert(0, replacement);
     Piece p{std::move(s), in.at_origin};
     if (!split_words) return out.push_back(std::move(p));
-    emit(p, split_spans(Pattern::literal(replacement).find_matches(p.text), SplitBehavior::MergedWithNext), out);
+    emit(p, split_spans(at_replacement->find_matches(p.text), SplitBehavior::MergedWithNext), out);
   }
 };
 
@@ -118,8 +119,10 @@ void collect(const json& j, std::vector<std::unique_ptr<PreTokenizer::Step>>& st
   } else if (type == "Metaspace") {
     auto m = std::make_unique<Metaspace>();
     m->replacement = j.at("replacement").get<std::string>();
-    SINKLAB_INPUT_CHECK(!m->replacement.empty() && utf8::characters(m->replacement).size() == 1,
+    SINKLAB_INPUT_CHECK(!m->replacement.empty() &&
+                            utf8::length_of(static_cast<unsigned char>(m->replacement[0])) == m->replacement.size(),
                         "Metaspace replacement '{}' is not one character", m->replacement);
+    m->at_replacement = std::make_unique<Pattern>(Pattern::literal(m->replacement));
     m->scheme = j.value("prepend_scheme", "always");
     // Older files say add_prefix_space instead; false means never.
     if (j.contains("add_prefix_space") && j["add_prefix_space"].is_boolean() && !j["add_prefix_space"].get<bool>())

@@ -101,6 +101,36 @@ bool is_word(char32_t c) {
          t == U_CONNECTOR_PUNCTUATION || u_hasBinaryProperty(UChar32(c), UCHAR_JOIN_CONTROL);
 }
 
+static std::size_t start_of_character_before(const std::string& s, std::size_t end) {
+  std::size_t at = end - 1;
+  while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
+  return at;
+}
+
+char32_t character_before(const std::string& s, std::size_t end) {
+  std::size_t at = start_of_character_before(s, end);
+  return utf8::next(s, at);
+}
+
+std::size_t whitespace_run_start(const std::string& s, std::size_t end) {
+  while (end > 0) {
+    const std::size_t at = start_of_character_before(s, end);
+    std::size_t i = at;
+    if (!is_whitespace(utf8::next(s, i))) break;
+    end = at;
+  }
+  return end;
+}
+
+std::size_t whitespace_run_end(const std::string& s, std::size_t start) {
+  while (start < s.size()) {
+    std::size_t i = start;
+    if (!is_whitespace(utf8::next(s, i))) break;
+    start = i;
+  }
+  return start;
+}
+
 void append_lowercase(std::string& out, char32_t c) {
   if (c < 0x80) {
     out += char(c >= 'A' && c <= 'Z' ? c + 32 : c);

@@ -17,6 +17,12 @@ bool is_numeric(char32_t c);      // general category Nd, Nl or No (Rust char::i
 bool is_punctuation(char32_t c);  // ASCII punctuation or Unicode 8.0's P* (tokenizers' is_punc)
 bool is_mark(char32_t c);         // Unicode 9.0's M* (what StripAccents removes)
 bool is_word(char32_t c);         // Rust regex \w: Alphabetic, M*, Nd, Pc, Join_Control
+// Valid UTF-8 `s`: the code point that ends at byte `end` (> 0); where the run of whitespace
+// that ends at `end` begins; where the run that starts at `start` ends.
+char32_t character_before(const std::string& s, std::size_t end);
+std::size_t whitespace_run_start(const std::string& s, std::size_t end);
+std::size_t whitespace_run_end(const std::string& s, std::size_t start);
+
 // Appends the full lowercase mapping of one code point, without context (Rust char::to_lowercase).
 void append_lowercase(std::string& out, char32_t c);
 
