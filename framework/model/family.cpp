@@ -33,7 +33,7 @@ const char* to_string(MlpKind kind) { return kind == MlpKind::gated ? "gated" : 
 const char* to_string(Positions kind) { return kind == Positions::rotary ? "rotary" : "learned table"; }
 const char* to_string(Layout kind) { return kind == Layout::linear ? "nn.Linear [out, in]" : "Conv1D [in, out]"; }
 const char* to_string(QkNorm kind) {
-  return kind == QkNorm::none ? "none" : kind == QkNorm::per_head ? "RMSNorm per head" : "RMSNorm over the projection";
+  return kind == QkNorm::none ? "none" : "RMSNorm per head";
 }
 
 const TensorName* Family::tensor(Role role) const {
@@ -83,8 +83,8 @@ std::vector<std::int64_t> role_shape(Role role, const ModelSpec& s) {
     case Role::final_norm:
     case Role::attn_norm:
     case Role::mlp_norm: return {D};
-    case Role::q_norm: return {s.family && s.family->qk_norm == QkNorm::whole ? q : s.head_dim};
-    case Role::k_norm: return {s.family && s.family->qk_norm == QkNorm::whole ? kv : s.head_dim};
+    case Role::q_norm:
+    case Role::k_norm: return {s.head_dim};
     case Role::q: return {q, D};
     case Role::k:
     case Role::v: return {kv, D};

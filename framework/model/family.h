@@ -23,8 +23,8 @@ enum class Role {
   k,            // [KV*hd, D]
   v,            // [KV*hd, D]
   o,            // [D, H*hd]
-  q_norm,       // [hd] per head, or [H*hd] over the projection (QkNorm); RMSNorm of the queries
-  k_norm,       // [hd] per head, or [KV*hd]; RMSNorm of the keys
+  q_norm,       // [hd]        RMSNorm of each query head (QkNorm::per_head)
+  k_norm,       // [hd]        RMSNorm of each key head
   mlp_norm,     // [D]         per layer, before the MLP
   mlp_in,       // [I, D]      the gate of a gated MLP, or the first projection
   mlp_up,       // [I, D]      gated MLPs only: multiplies act(mlp_in x)
@@ -36,9 +36,9 @@ enum class NormKind { rms, layer };        // RMSNorm (weight) | LayerNorm (weig
 enum class MlpKind { gated, plain };       // out(act(in x) * up x) | out(act(in x)), act from config
 enum class Positions { rotary, learned };  // RoPE on q and k | a position table added to the embedding
 enum class Layout { linear, conv1d };      // linear maps stored as nn.Linear [out, in] | Conv1D [in, out]
-// RMSNorm of queries and keys before RoPE: none, over each head's hd dims (Qwen3, Gemma 3), or
-// over the whole projection (OLMo 2).
-enum class QkNorm { none, per_head, whole };
+// RMSNorm of queries and keys before RoPE: none, or over each head's hd dims (Qwen3, Gemma 3;
+// OLMo 2's norm over the whole projection would be a third kind).
+enum class QkNorm { none, per_head };
 // When a linear map has a bias: never, always, or when config.json's flag (ConfigKeys) is true.
 enum class Bias { none, always, if_attention_bias, if_mlp_bias };
 const char* to_string(NormKind kind);

@@ -108,10 +108,9 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
   hooks.record(site("q"), q.view({B, T, H, hd}));  // before RoPE, per key/value head for k and v (TransformerLens)
   hooks.record(site("k"), k.view({B, T, KV, hd}));
   hooks.record(site("v"), v);
-  if (family().qk_norm != QkNorm::none) {  // RMSNorm over each head, or over the whole projection
-    const bool per_head = family().qk_norm == QkNorm::per_head;
-    q = rms_norm(per_head ? q.view({B, T, H, hd}) : q, b.q_norm.weight, s.norm_eps);
-    k = rms_norm(per_head ? k.view({B, T, KV, hd}) : k, b.k_norm.weight, s.norm_eps);
+  if (family().qk_norm == QkNorm::per_head) {  // RMSNorm over each head's hd dims
+    q = rms_norm(q.view({B, T, H, hd}), b.q_norm.weight, s.norm_eps);
+    k = rms_norm(k.view({B, T, KV, hd}), b.k_norm.weight, s.norm_eps);
     hooks.record(site("q_normed"), q.view({B, T, H, hd}));
     hooks.record(site("k_normed"), k.view({B, T, KV, hd}));
   }

@@ -72,7 +72,7 @@ class TransformerLM : public LanguageModel {
   };
   struct Block {
     Norm attn_norm, mlp_norm;
-    Norm q_norm, k_norm;             // [hd] or [H*hd] / [KV*hd] (QkNorm); undefined without
+    Norm q_norm, k_norm;             // [hd] each (QkNorm::per_head); undefined without
     Linear q, k, v, o;               // [H*hd, D], [KV*hd, D], [KV*hd, D], [D, H*hd]
     Linear mlp_in, mlp_up, mlp_out;  // [I, D], [I, D] (gated only), [D, I]
   };
