@@ -84,6 +84,8 @@ int model_families_command(const std::vector<std::string>& args) {
     for (const auto& l : f->linears) kinds.push_back(l.kind);
     std::cout << fmt::format("{}  ({})\n", f->model_type, f->hf_class);
     std::cout << fmt::format("  norm         {}\n", to_string(f->norm));
+    std::cout << fmt::format("  placement    {}{}\n", to_string(f->placement),
+                             f->config.parallel_residual.empty() ? "" : ", parallel residual if " + f->config.parallel_residual);
     std::cout << fmt::format("  mlp          {}\n", describe_mlp(*f));
     std::cout << fmt::format("  positions    {}\n", to_string(f->positions));
     std::cout << fmt::format("  q/k norm     {}\n", to_string(f->qk_norm));

@@ -69,13 +69,7 @@ std::vector<double> PrefixScorer::score(const std::vector<EncodedRequest>& choic
   std::size_t p = 0;
   while (p < prefix_.size() && p < ctx.size() && prefix_[p] == ctx[p]) ++p;
   p = std::min(p, ctx.size() - 1);
-  KvCache cache;
-  if (p > 0) {
-    for (std::size_t l = 0; l < cache_.k.size(); ++l) {
-      cache.k.push_back(cache_.k[l].narrow(2, 0, std::int64_t(p)));
-      cache.v.push_back(cache_.v[l].narrow(2, 0, std::int64_t(p)));
-    }
-  }
+  KvCache cache = cache_.prefix(std::int64_t(p));
   reused_ += std::int64_t(p);
   HookPoints none = HookPoints::none();
   std::vector<std::int64_t> rest(ctx.begin() + std::ptrdiff_t(p), ctx.end());
@@ -130,12 +124,7 @@ std::vector<std::vector<double>> PrefixScorer::score_batch(const std::vector<std
     computed_ += n;
     reused_ += P;
   }
-  KvCache cache;
-  if (P > 0)
-    for (std::size_t l = 0; l < cache_.k.size(); ++l) {
-      cache.k.push_back(cache_.k[l].narrow(2, 0, P).expand({B, -1, -1, -1}));
-      cache.v.push_back(cache_.v[l].narrow(2, 0, P).expand({B, -1, -1, -1}));
-    }
+  KvCache cache = cache_.prefix(P, B);
   HookPoints none = HookPoints::none();
   auto logits = model_.forward(ids, none, &cache, mask);          // [B, L, V]
   auto last = at::log_softmax(logits.select(1, L - 1), -1);       // [B, V]

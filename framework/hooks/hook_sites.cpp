@@ -41,7 +41,7 @@ std::vector<HookSite> make_sites() {
   s.push_back(site("resid_pre", "hook_resid_pre", "[pos, d_model]", "residual stream entering the block",
                    "residual stream entering"));
   s.push_back(site("ln1_normalized", "ln1.hook_normalized", "[pos, d_model]",
-                   "attention input: the first norm's output, weight applied", "attention input,"));
+                   "attention input: the first norm's output, weight applied (the residual stream itself in a post-norm block)", "attention input,"));
   s.push_back(with_heads(site("q", "attn.hook_q", "[pos, head, d_head]",
                               "queries before the rotary embedding (TransformerLens attn.hook_q)", "queries of"),
                          H::query, 1));
@@ -91,12 +91,16 @@ std::vector<HookSite> make_sites() {
   s.push_back(with_heads(site("result", "attn.hook_result", "[pos, head, d_model]",
                               "each head's output through its slice of W_O (bias not included)", "output of attention"),
                          H::query, 1));
-  s.push_back(site("attn_out", "hook_attn_out", "[pos, d_model]", "attention output added to the residual stream",
+  s.push_back(site("attn_out", "hook_attn_out", "[pos, d_model]",
+                   "attention output (W_O's, before any post-attention norm) that enters the residual stream",
                    "attention output,"));
-  s.push_back(site("resid_mid", "hook_resid_mid", "[pos, d_model]", "residual stream after attention, before the MLP",
-                   "residual stream after attention,"));
+  // A parallel block (GPT-NeoX) adds attention and MLP at once: there is no stream between them.
+  HookSite resid_mid = site("resid_mid", "hook_resid_mid", "[pos, d_model]", "residual stream after attention, before the MLP",
+                            "residual stream after attention,");
+  resid_mid.needs = SiteNeeds::sequential_residual;
+  s.push_back(resid_mid);
   s.push_back(site("normalized", "ln2.hook_normalized", "[pos, d_model]",
-                   "MLP input: the second norm's output, weight applied", "FFN input,"));
+                   "MLP input: the second norm's output, weight applied (the stream itself in a post-norm block)", "FFN input,"));
   s.push_back(site("pre", "mlp.hook_pre", "[pos, d_mlp]",
                    "MLP pre-activation: the gate projection (gated MLPs) or the first projection", "MLP pre-activation,"));
   HookSite pre_linear = site("pre_linear", "mlp.hook_pre_linear", "[pos, d_mlp]",
@@ -105,7 +109,7 @@ std::vector<HookSite> make_sites() {
   s.push_back(pre_linear);
   s.push_back(site("post", "mlp.hook_post", "[pos, d_mlp]", "MLP activation: the input of the down projection",
                    "MLP activation,"));
-  s.push_back(site("mlp_out", "hook_mlp_out", "[pos, d_model]", "MLP output added to the residual stream", "MLP output,"));
+  s.push_back(site("mlp_out", "hook_mlp_out", "[pos, d_model]", "MLP output (before any post-MLP norm) that enters the residual stream", "MLP output,"));
   s.push_back(site("resid_post", "hook_resid_post", "[pos, d_model]", "residual stream after the block",
                    "residual stream after"));
   s.push_back(model_level(site("ln_final", "ln_final.hook_normalized", "[pos, d_model]",

@@ -17,7 +17,7 @@ namespace sinklab {
 enum class HeadKind { none, query, key_value };
 // What a model must have for the site to exist (TransformerLens, too, has rot_q/rot_k only in
 // rotary models); framework/model's computes_site() answers it for a checkpoint.
-enum class SiteNeeds { nothing, rotary_positions, learned_positions, gated_mlp, qk_norm };
+enum class SiteNeeds { nothing, rotary_positions, learned_positions, gated_mlp, qk_norm, sequential_residual };
 
 struct HookSite {
   std::string short_name;   // "pattern"; what configs write

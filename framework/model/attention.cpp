@@ -10,11 +10,30 @@
 namespace sinklab {
 
 std::pair<at::Tensor, at::Tensor> KvCache::append(std::size_t layer, std::size_t layers, const at::Tensor& k_new,
-                                                  const at::Tensor& v_new) {
+                                                  const at::Tensor& v_new, std::int64_t keep) {
   if (k.empty()) k.resize(layers), v.resize(layers);
-  k[layer] = k[layer].defined() ? at::cat({k[layer], k_new}, 2) : k_new;
-  v[layer] = v[layer].defined() ? at::cat({v[layer], v_new}, 2) : v_new;
-  return {k[layer], v[layer]};
+  at::Tensor k_all = k[layer].defined() ? at::cat({k[layer], k_new}, 2) : k_new;
+  at::Tensor v_all = v[layer].defined() ? at::cat({v[layer], v_new}, 2) : v_new;
+  const std::int64_t S = k_all.size(2);
+  const bool trim = bounded && keep > 0 && S > keep;
+  // A trimmed layer's kept keys are a copy: a view would pin the whole concatenation.
+  k[layer] = trim ? k_all.narrow(2, S - keep, keep).clone() : k_all;
+  v[layer] = trim ? v_all.narrow(2, S - keep, keep).clone() : v_all;
+  return {k_all, v_all};
+}
+
+KvCache KvCache::prefix(std::int64_t p, std::int64_t batch) const {
+  SINKLAB_CHECK(!bounded, "a bounded KV cache may have dropped positions: it has no prefix to cut");
+  SINKLAB_CHECK(p >= 0 && p <= tokens, "a prefix of {} positions from a cache of {}", p, tokens);
+  KvCache out;
+  out.tokens = p;
+  if (p == 0) return out;
+  for (std::size_t l = 0; l < k.size(); ++l) {
+    at::Tensor kl = k[l].narrow(2, 0, p), vl = v[l].narrow(2, 0, p);
+    out.k.push_back(batch > 0 ? kl.expand({batch, -1, -1, -1}) : kl);
+    out.v.push_back(batch > 0 ? vl.expand({batch, -1, -1, -1}) : vl);
+  }
+  return out;
 }
 
 ModelInputs prepare_inputs(const at::Tensor& ids, const at::Tensor& attention_mask, c10::Device device,
@@ -41,9 +60,12 @@ AttentionMasking make_attention_masking(const at::Tensor& ids, std::int64_t cach
   return {positions.narrow(1, cached, T), blocked};
 }
 
-at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& blocked,
-                  HookPoints& hooks, int layer) {
-  auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(q.size(-1)));  // [B, H, T, S]
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& blocked_all,
+                  const ScoreScaling& scaling, HookPoints& hooks, int layer) {
+  const std::int64_t S = k.size(2);
+  const at::Tensor blocked = blocked_all.size(-1) == S ? blocked_all : blocked_all.narrow(-1, blocked_all.size(-1) - S, S);
+  auto scores = at::matmul(q, k.transpose(2, 3)) * scaling.scale;  // [B, H, T, S]
+  if (scaling.softcap) scores = at::tanh(scores / *scaling.softcap) * *scaling.softcap;
   // The dtype's lowest value, as transformers: an all-blocked row (left padding) gives no NaN.
   // (float32's lowest overflows bfloat16 and float16, whose largest finite values differ.)
   const double lowest = scores.scalar_type() == at::kBFloat16 ? -3.3895313892515355e38

@@ -11,11 +11,19 @@
 namespace sinklab {
 
 struct KvCache {
-  std::vector<at::Tensor> k, v;  // per layer [B, kv_heads, cached, head_dim]; k already rotated
-  std::int64_t length() const { return k.empty() ? 0 : k.front().size(2); }
-  // Appends this step's keys/values for `layer` and returns all of them.
+  // Per layer [B, kv_heads, kept, head_dim]; k already rotated. A sliding layer keeps only the
+  // last window - 1 positions (no later query can see further back), so its `kept` is shorter.
+  std::vector<at::Tensor> k, v;
+  std::int64_t tokens = 0;  // positions seen so far (the forward pass counts them)
+  bool bounded = false;     // sliding layers drop what no later query sees (then no prefix() can be cut)
+  std::int64_t length() const { return tokens; }
+  // The cache of the first `p` positions (an unbounded cache's views), each layer expanded to
+  // `batch` rows when batch > 0.
+  KvCache prefix(std::int64_t p, std::int64_t batch = 0) const;
+  // Appends this step's keys/values for `layer` and returns all it attends over (the kept ones
+  // and the new ones); a bounded cache then keeps at most the last `keep` positions (0: all).
   std::pair<at::Tensor, at::Tensor> append(std::size_t layer, std::size_t layers, const at::Tensor& k_new,
-                                           const at::Tensor& v_new);
+                                           const at::Tensor& v_new, std::int64_t keep = 0);
 };
 
 // Token ids and attention mask moved to the weights' device and checked ([B, T], ids < vocab).
@@ -34,9 +42,16 @@ struct AttentionMasking {
 AttentionMasking make_attention_masking(const at::Tensor& ids, std::int64_t cached, const at::Tensor& attention_mask,
                                         std::optional<std::int64_t> sliding_window);
 
-// softmax(q k^T / sqrt(head_dim)) v with blocked keys removed; q [B, H, T, hd], k/v [B, H, S, hd].
+// How scores are formed: q k^T * scale, then c tanh(scores / c) with a soft cap c (Gemma 2).
+struct ScoreScaling {
+  double scale = 1.0;                // head_dim^-0.5, or query_pre_attn_scalar^-0.5 (Gemma)
+  std::optional<double> softcap;
+};
+
+// softmax(scores) v with blocked keys removed; q [B, H, T, hd], k/v [B, H, S, hd], blocked
+// [B, 1, T, S'] with S' >= S: a cache that dropped its oldest keys sees the last S columns.
 // Records blocks.{layer}.attn.hook_attn_scores, hook_pattern and hook_z. Returns z [B, H, T, hd].
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& blocked,
-                  HookPoints& hooks, int layer);
+                  const ScoreScaling& scaling, HookPoints& hooks, int layer);
 
 }  // namespace sinklab

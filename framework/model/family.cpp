@@ -14,13 +14,16 @@ const char* role_name(Role role) {
     case Role::final_norm: return "final_norm";
     case Role::lm_head: return "lm_head";
     case Role::attn_norm: return "attn_norm";
+    case Role::qkv: return "qkv";
     case Role::q: return "q";
     case Role::k: return "k";
     case Role::v: return "v";
     case Role::o: return "o";
     case Role::q_norm: return "q_norm";
     case Role::k_norm: return "k_norm";
+    case Role::post_attn_norm: return "post_attn_norm";
     case Role::mlp_norm: return "mlp_norm";
+    case Role::post_mlp_norm: return "post_mlp_norm";
     case Role::mlp_in: return "mlp_in";
     case Role::mlp_up: return "mlp_up";
     case Role::mlp_out: return "mlp_out";
@@ -28,12 +31,25 @@ const char* role_name(Role role) {
   return "?";
 }
 
-const char* to_string(NormKind kind) { return kind == NormKind::rms ? "RMSNorm" : "LayerNorm (with bias)"; }
+const char* to_string(NormKind kind) {
+  switch (kind) {
+    case NormKind::rms: return "RMSNorm";
+    case NormKind::rms_float32_weight: return "RMSNorm (weight applied in float32)";
+    case NormKind::rms_one_plus: return "RMSNorm with (1 + weight), in float32";
+    case NormKind::layer: return "LayerNorm (with bias)";
+  }
+  return "?";
+}
 const char* to_string(MlpKind kind) { return kind == MlpKind::gated ? "gated" : "plain"; }
 const char* to_string(Positions kind) { return kind == Positions::rotary ? "rotary" : "learned table"; }
 const char* to_string(Layout kind) { return kind == Layout::linear ? "nn.Linear [out, in]" : "Conv1D [in, out]"; }
 const char* to_string(QkNorm kind) {
-  return kind == QkNorm::none ? "none" : "RMSNorm per head";
+  return kind == QkNorm::none ? "none" : kind == QkNorm::per_head ? "per head" : "over the whole projection";
+}
+const char* to_string(NormPlacement kind) {
+  return kind == NormPlacement::pre_norm    ? "pre-norm"
+         : kind == NormPlacement::post_norm ? "post-norm (on each sublayer's output)"
+                                            : "sandwich (before and after each sublayer)";
 }
 
 const TensorName* Family::tensor(Role role) const {
@@ -76,15 +92,19 @@ std::string layer_name(const std::string& format, std::int64_t layer) {
 std::vector<std::int64_t> role_shape(Role role, const ModelSpec& s) {
   const std::int64_t D = s.hidden_size, I = s.intermediate_size, V = s.vocab_size;
   const std::int64_t q = s.num_heads * s.head_dim, kv = s.num_kv_heads * s.head_dim;
+  const bool whole_qk = s.family && s.family->qk_norm == QkNorm::whole;
   switch (role) {
     case Role::token_embed:
     case Role::lm_head: return {V, D};
     case Role::pos_embed: return {s.max_positions, D};
     case Role::final_norm:
     case Role::attn_norm:
-    case Role::mlp_norm: return {D};
-    case Role::q_norm:
-    case Role::k_norm: return {s.head_dim};
+    case Role::post_attn_norm:
+    case Role::mlp_norm:
+    case Role::post_mlp_norm: return {D};
+    case Role::q_norm: return {whole_qk ? q : s.head_dim};
+    case Role::k_norm: return {whole_qk ? kv : s.head_dim};
+    case Role::qkv: return {3 * q, D};  // GPT-NeoX: never grouped (H == KV)
     case Role::q: return {q, D};
     case Role::k:
     case Role::v: return {kv, D};
@@ -122,8 +142,9 @@ std::vector<CheckpointTensor> checkpoint_layout(const Family& f, const ModelSpec
   add_norm(f, need(Role::final_norm), s.hidden_size, -1, out);
   if (!s.tie_word_embeddings) out.push_back({need(Role::lm_head) + ".weight", role_shape(Role::lm_head, s)});
   for (std::int64_t l = 0; l < s.num_layers; ++l) {
-    add_norm(f, layer_name(need(Role::attn_norm), l), s.hidden_size, l, out);
-    add_norm(f, layer_name(need(Role::mlp_norm), l), s.hidden_size, l, out);
+    // The block's norms are those the family names (a post-norm block has no pre-norms).
+    for (Role role : {Role::attn_norm, Role::mlp_norm, Role::post_attn_norm, Role::post_mlp_norm})
+      if (const TensorName* t = f.tensor(role)) add_norm(f, layer_name(t->name, l), s.hidden_size, l, out);
     if (f.qk_norm != QkNorm::none)  // RMSNorm: a weight only
       for (Role role : {Role::q_norm, Role::k_norm})
         out.push_back({layer_name(need(role), l) + ".weight", role_shape(role, s), l});

@@ -17,6 +17,7 @@ std::vector<std::int64_t> LanguageModel::generate_greedy(const std::vector<std::
   SINKLAB_INPUT_CHECK(!prompt.empty(), "generation needs a non-empty prompt");
   std::vector<std::int64_t> out = prompt;
   KvCache cache;
+  cache.bounded = true;  // sliding layers keep only their window
   HookPoints none = HookPoints::none();
   at::Tensor next = at::tensor(prompt, at::kLong).unsqueeze(0);
   for (int step = 0; step < max_new; ++step) {

@@ -39,6 +39,16 @@ at::Tensor rope_inverse_frequencies(double theta, std::int64_t rotary_dim, const
     const at::Tensor medium = wavelen.ge(high_freq_wavelen) & wavelen.le(low_freq_wavelen);
     return at::where(medium, blended, scaled);
   }
+  if (s.type == "longrope") {
+    // Each frequency divided by its factor: the short ones while the sequence fits the
+    // pre-training context, the long ones beyond it (cos and sin are scaled by the caller).
+    const std::vector<double>& ext = seq_len > s.original_max_positions ? s.long_factor : s.short_factor;
+    SINKLAB_CHECK(std::int64_t(ext.size()) * 2 == rotary_dim, "longrope factors for {} rotary dims, not {}",
+                  ext.size() * 2, rotary_dim);
+    auto exponents = at::arange(0, rotary_dim, 2, options.dtype(at::kLong)).to(at::kFloat) / double(rotary_dim);
+    auto factors = at::tensor(ext, at::TensorOptions().dtype(at::kDouble)).to(options.device(), at::kFloat);
+    return (factors * at::pow(theta, exponents)).reciprocal();
+  }
   SINKLAB_CHECK(false, "rope_type '{}' reached the computation unchecked", s.type);
   return at::Tensor();
 }

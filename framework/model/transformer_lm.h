@@ -1,8 +1,10 @@
 #pragma once
 // The one decoder-only transformer behind every family (families/), computed exactly as
-// transformers computes it with eager attention and no weight folding: pre-norm blocks (RMSNorm
-// or LayerNorm), attention with rotary or learned positions, grouped-query heads, optional biases
-// and sliding window, a gated or plain MLP. The family says which, and what the tensors are called.
+// transformers computes it with eager attention and no weight folding: pre-, post- or sandwich-norm
+// blocks (RMSNorm variants or LayerNorm), sequential or parallel residual, attention with rotary
+// (partial, scaled, per layer type) or learned positions, grouped-query heads, optional biases,
+// q/k norms, soft-capping and per-layer sliding windows, a gated or plain MLP. The family says
+// which, and what the tensors are called.
 //
 // Weights stay as the checkpoint stores them: fused, Conv1D-transposed, in the file's dtype, read
 // through its memory mapping. The computation reads views of them ([out, in], a slice for each
@@ -71,10 +73,12 @@ class TransformerLM : public LanguageModel {
     at::Tensor weight, bias;  // [D]; LayerNorm's bias, undefined for RMSNorm
   };
   struct Block {
-    Norm attn_norm, mlp_norm;
-    Norm q_norm, k_norm;             // [hd] each (QkNorm::per_head); undefined without
-    Linear q, k, v, o;               // [H*hd, D], [KV*hd, D], [KV*hd, D], [D, H*hd]
-    Linear mlp_in, mlp_up, mlp_out;  // [I, D], [I, D] (gated only), [D, I]
+    Norm attn_norm, mlp_norm;             // [D]; undefined in a post-norm block
+    Norm post_attn_norm, post_mlp_norm;   // [D]; on the sublayers' outputs (Gemma, OLMo 2), else undefined
+    Norm q_norm, k_norm;                  // [hd] per head or [H*hd] / [KV*hd] whole; undefined without
+    Linear qkv;                           // [3*H*hd, D] rows per head [H, 3, hd] (GPT-NeoX); else undefined
+    Linear q, k, v, o;                    // [H*hd, D], [KV*hd, D], [KV*hd, D] (undefined with qkv), [D, H*hd]
+    Linear mlp_in, mlp_up, mlp_out;       // [I, D], [I, D] (gated only), [D, I]
   };
   struct Rope {
     at::Tensor cos, sin;  // [B, 1, T, rotary_dim]; undefined with learned positions
@@ -100,7 +104,15 @@ class TransformerLM : public LanguageModel {
   void evict(std::int64_t layer);          // drops the block's converted copy
   at::Tensor compute_form(const at::Tensor& mapped) const;  // mapped -> compute dtype and device
 
-  Rope rope(const at::Tensor& positions) const;  // positions [B, T]
+  Rope rope(const at::Tensor& positions, bool local) const;  // positions [B, T]; local: a sliding layer's (Gemma 3)
+  // What layer `l` attends with: the sliding or the full mask, the local or the global RoPE.
+  struct LayerContext {
+    AttentionMasking full, sliding;  // sliding only when some layer slides
+    Rope global, local;              // local only with ModelSpec::rope_local_theta
+    const AttentionMasking& masking(const ModelSpec& s, std::int64_t l) const { return s.slides(l) ? sliding : full; }
+    const Rope& rope(const ModelSpec& s, std::int64_t l) const { return s.rope_local_theta > 0 && s.slides(l) ? local : global; }
+  };
+  LayerContext layer_context(const at::Tensor& ids, std::int64_t cached, const at::Tensor& attention_mask) const;
   at::Tensor embed_at(const at::Tensor& ids, const at::Tensor& positions, HookPoints& hooks) const;
   at::Tensor block(std::int64_t layer, at::Tensor h, const AttentionMasking& masking, const Rope& rope,
                    HookPoints& hooks, KvCache* cache) const;

@@ -137,13 +137,17 @@ TransformerLM::Block TransformerLM::bind_block(const Lookup& find, std::int64_t 
     return Norm{whole(role, ".weight"), f.norm == NormKind::layer ? whole(role, ".bias") : at::Tensor()};
   };
   auto linear = [&](Role role) { return f.linear(role) ? Linear{weight_view(find, role, l), bias_view(find, role, l)} : Linear{}; };
+  auto norm_if_named = [&](Role role) { return f.tensor(role) ? norm(role) : Norm{}; };
   Block b;
-  b.attn_norm = norm(Role::attn_norm);
-  b.mlp_norm = norm(Role::mlp_norm);
+  b.attn_norm = norm_if_named(Role::attn_norm);
+  b.mlp_norm = norm_if_named(Role::mlp_norm);
+  b.post_attn_norm = norm_if_named(Role::post_attn_norm);
+  b.post_mlp_norm = norm_if_named(Role::post_mlp_norm);
   if (f.qk_norm != QkNorm::none) {
     b.q_norm = Norm{whole(Role::q_norm, ".weight"), at::Tensor()};
     b.k_norm = Norm{whole(Role::k_norm, ".weight"), at::Tensor()};
   }
+  b.qkv = linear(Role::qkv);
   b.q = linear(Role::q);
   b.k = linear(Role::k);
   b.v = linear(Role::v);
@@ -226,6 +230,12 @@ AttentionWeights TransformerLM::attention_weights(std::int64_t layer) const {
   check_layer(layer);
   Block scratch;
   const Block& b = weights(layer, scratch);
+  if (b.qkv.weight.defined()) {  // GPT-NeoX: rows [H, 3, hd] -> q, k, v [H*hd, D] each (copies)
+    const std::int64_t H = spec_.num_heads, hd = spec_.head_dim;
+    auto parts = b.qkv.weight.view({H, 3, hd, spec_.hidden_size});
+    auto part = [&](std::int64_t j) { return parts.select(1, j).reshape({H * hd, spec_.hidden_size}); };
+    return {part(0), part(1), part(2), b.o.weight};
+  }
   return {b.q.weight, b.k.weight, b.v.weight, b.o.weight};
 }
 

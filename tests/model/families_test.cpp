@@ -39,7 +39,7 @@ std::string write_config(const test::TempDir& dir, const std::string& name, cons
 
 }  // namespace
 
-TEST_CASE("the registry lists exactly llama, mistral, qwen2, qwen3, phi3 and gpt2", "[model][families]") {
+TEST_CASE("the registry lists exactly the families the tests write checkpoints for", "[model][families]") {
   std::vector<std::string> types;
   for (const Family* f : all_families()) types.push_back(f->model_type);
   CHECK(types == test::tiny_families());
@@ -47,7 +47,8 @@ TEST_CASE("the registry lists exactly llama, mistral, qwen2, qwen3, phi3 and gpt
   CHECK(find_family("gpt2").hf_class == "GPT2LMHeadModel");
   CHECK_THROWS_AS(find_family("gpt-j"), InputError);
   CHECK_THROWS_WITH(find_family("gpt-j"), Catch::Contains("model_type 'gpt-j' is not supported; supported: llama, "
-                                                          "mistral, qwen2, qwen3, phi3, gpt2"));
+                                                          "mistral, qwen2, qwen3, phi3, gpt2, gpt_neox, olmo2, gemma2, gemma3_text"));
+  CHECK(find_family("gemma3_text").hf_class == "Gemma3ForCausalLM");
   CHECK_THROWS_WITH(find_family("lama"), Catch::Contains("did you mean 'llama'?"));
   test::TempDir dir;
   const std::string path = write_config(dir, "falcon", {{"model_type", "falcon"}});
@@ -57,10 +58,16 @@ TEST_CASE("the registry lists exactly llama, mistral, qwen2, qwen3, phi3 and gpt
 TEST_CASE("every family's declaration is complete and consistent", "[model][families]") {
   for (const Family* f : all_families()) {
     INFO(f->model_type);
-    for (Role r : {Role::token_embed, Role::final_norm, Role::lm_head, Role::attn_norm, Role::mlp_norm})
-      CHECK(f->tensor(r) != nullptr);
+    for (Role r : {Role::token_embed, Role::final_norm, Role::lm_head}) CHECK(f->tensor(r) != nullptr);
+    // The block's norms are those its placement implies.
+    const bool pre = f->placement != NormPlacement::post_norm, post = f->placement != NormPlacement::pre_norm;
+    for (Role r : {Role::attn_norm, Role::mlp_norm}) CHECK((f->tensor(r) != nullptr) == pre);
+    for (Role r : {Role::post_attn_norm, Role::post_mlp_norm}) CHECK((f->tensor(r) != nullptr) == post);
     CHECK((f->tensor(Role::pos_embed) != nullptr) == (f->positions == Positions::learned));
-    for (Role r : {Role::q, Role::k, Role::v, Role::o, Role::mlp_in, Role::mlp_out}) CHECK(f->linear(r) != nullptr);
+    // q, k and v as three maps, or GPT-NeoX's one per-head fused map, never both.
+    const bool split = f->linear(Role::q) && f->linear(Role::k) && f->linear(Role::v);
+    CHECK(split != (f->linear(Role::qkv) != nullptr));
+    for (Role r : {Role::o, Role::mlp_in, Role::mlp_out}) CHECK(f->linear(r) != nullptr);
     CHECK((f->linear(Role::mlp_up) != nullptr) == (f->mlp == MlpKind::gated));
     for (const auto& fused : f->fused)
       for (Role part : fused.parts) {
@@ -71,7 +78,9 @@ TEST_CASE("every family's declaration is complete and consistent", "[model][fami
     CHECK(std::find(acts.begin(), acts.end(), f->config.activation_default) != acts.end());
   }
   const std::vector<std::string> llama_kinds{"q", "k", "v", "o", "gate", "up", "down"};
-  for (const char* t : {"llama", "mistral", "qwen2", "qwen3", "phi3"}) CHECK(kinds_of(find_family(t)) == llama_kinds);
+  for (const char* t : {"llama", "mistral", "qwen2", "qwen3", "phi3", "olmo2", "gemma2", "gemma3_text"})
+    CHECK(kinds_of(find_family(t)) == llama_kinds);
+  CHECK(kinds_of(find_family("gpt_neox")) == std::vector<std::string>{"qkv", "o", "fc", "proj"});
   for (const Family* f : all_families())  // a family with q/k norms names both tensors
     CHECK((f->tensor(Role::q_norm) != nullptr && f->tensor(Role::k_norm) != nullptr) == (f->qk_norm != QkNorm::none));
   CHECK(kinds_of(find_family("gpt2")) == std::vector<std::string>{"q", "k", "v", "o", "fc", "proj"});
@@ -92,8 +101,11 @@ TEST_CASE("each family loads its tiny checkpoint and saves it back unchanged", "
     std::size_t weights = 0;
     for (const auto& [name, t] : ckpt.tensors) {
       INFO(name);
-      const bool buffer = name.size() > 10 && name.compare(name.size() - 10, 10, ".attn.bias") == 0;
-      if (buffer) {  // gpt2's causal-mask buffer: not a weight (saving copies it from the source)
+      auto ends_with = [&](const std::string& end) {
+        return name.size() > end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
+      };
+      // gpt2's causal-mask and gpt_neox's RoPE buffers: not weights (saving copies them from the source)
+      if (ends_with(".attn.bias") || ends_with(".rotary_emb.inv_freq")) {
         CHECK(saved.count(name) == 0);
         continue;
       }
@@ -171,8 +183,10 @@ TEST_CASE("config.json keys map onto ModelSpec as each family's config class rea
   auto r = spec("rope", {{"rope_theta", 1.0}, {"rope_parameters", {{"rope_theta", 500.0}, {"partial_rotary_factor", 0.5}}}});
   CHECK(r.rope_theta == 500.0);
   CHECK(r.rotary_dim() == 4);
+  CHECK_THROWS_WITH(spec("yarn", {{"rope_scaling", {{"type", "yarn"}, {"factor", 4.0}}}}),
+                    Catch::Contains("rope_type 'yarn' is not supported yet (default, linear, dynamic, llama3, longrope)"));
   CHECK_THROWS_WITH(spec("longrope", {{"rope_scaling", {{"type", "longrope"}, {"short_factor", {1.0}}}}}),
-                    Catch::Contains("rope_type 'longrope' is not supported yet (default, linear, dynamic, llama3)"));
+                    Catch::Contains("longrope needs rope_scaling.short_factor with 4 numbers"));
   CHECK_THROWS_WITH(spec("llama3", {{"rope_scaling", {{"rope_type", "llama3"}, {"factor", 8.0}}}}),
                     Catch::Contains("rope_type 'llama3' needs rope_scaling.low_freq_factor"));
   CHECK_THROWS_WITH(spec("act", {{"hidden_act", "gelu"}}), Catch::Contains("hidden_act 'gelu' is not supported for llama (silu)"));
@@ -193,12 +207,11 @@ TEST_CASE("config.json keys map onto ModelSpec as each family's config class rea
   auto mb = spec("mistral-bias", {{"model_type", "mistral"}, {"attention_bias", true}});
   CHECK_FALSE(mb.family->has_bias(Role::q, mb));
 
-  // Sliding windows where the family has them; qwen2's per-layer window is refused.
+  // Sliding windows where the family has them (which layers: family_reference_test.cpp).
   CHECK(*spec("mistral", {{"model_type", "mistral"}, {"sliding_window", 7}}).sliding_window == 7);
   CHECK_FALSE(spec("mistral-null", {{"model_type", "mistral"}, {"sliding_window", nullptr}}).sliding_window);
   CHECK_FALSE(spec("llama-window", {{"sliding_window", 7}}).sliding_window);  // LlamaConfig has none
-  CHECK_THROWS_WITH(spec("qwen2-window", {{"model_type", "qwen2"}, {"use_sliding_window", true}, {"sliding_window", 4}}),
-                    Catch::Contains("use_sliding_window true is not supported for qwen2"));
+  CHECK(*spec("qwen2-window", {{"model_type", "qwen2"}, {"use_sliding_window", true}, {"sliding_window", 4}}).sliding_window == 4);
   CHECK_THROWS_WITH(spec("kv", {{"num_key_value_heads", 3}}), Catch::Contains("must be a multiple of num_key_value_heads"));
   CHECK_THROWS_WITH(spec("no-layers", {{"num_hidden_layers", nullptr}}), Catch::Contains("has no 'num_hidden_layers'"));
 }

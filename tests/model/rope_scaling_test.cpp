@@ -1,4 +1,4 @@
-// RoPE scaling (rope_type linear, dynamic, llama3) against the published formulas computed
+// RoPE scaling (rope_type linear, dynamic, llama3, longrope) against the published formulas computed
 // element by element in double precision, and through the model: a scaling that changes
 // nothing gives the default logits, one that changes the frequencies changes them.
 #include <ATen/ATen.h>
@@ -121,4 +121,60 @@ TEST_CASE("scaled RoPE reaches the model's logits", "[model][rope]") {
     INFO(scaling.dump());
     CHECK((logits_with(scaling) - plain).abs().max().item<double>() > 1e-3);
   }
+}
+
+TEST_CASE("longrope: short factors within the original context, long beyond; cos and sin scaled", "[model][rope]") {
+  test::TempDir dir;
+  // head_dim 8: four frequencies, each divided by its own factor.
+  const nlohmann::json scaling{{"rope_type", "longrope"}, {"short_factor", {1.0, 1.5, 2.0, 4.0}},
+                               {"long_factor", {2.0, 3.0, 5.0, 9.0}}};
+  nlohmann::json cfg{{"model_type", "phi3"},          {"vocab_size", 11},      {"hidden_size", 16},
+                     {"intermediate_size", 24},       {"num_hidden_layers", 1}, {"num_attention_heads", 2},
+                     {"max_position_embeddings", 64}, {"original_max_position_embeddings", 16}, {"rope_scaling", scaling}};
+  const ModelSpec s = ModelSpec::from_config_json(dir.write("longrope.json", cfg.dump()));
+  REQUIRE(s.rope_scaling.type == "longrope");
+  CHECK(s.rope_scaling.original_max_positions == 16);
+  // factor = 64 / 16 = 4: sqrt(1 + ln 4 / ln 16) = sqrt(1.5)
+  CHECK(s.rope_scaling.attention_factor == Approx(std::sqrt(1.5)));
+  const double shorts[] = {1.0, 1.5, 2.0, 4.0}, longs[] = {2.0, 3.0, 5.0, 9.0};
+  const at::Tensor within = rope_inverse_frequencies(10000.0, 8, s.rope_scaling, 16, kFloat);
+  const at::Tensor beyond = rope_inverse_frequencies(10000.0, 8, s.rope_scaling, 17, kFloat);
+  for (int i = 0; i < 4; ++i) {
+    const double f = base_frequency(10000.0, i, 8);
+    CHECK(std::abs(within[i].item<double>() - f / shorts[i]) <= 2e-6 * f);
+    CHECK(std::abs(beyond[i].item<double>() - f / longs[i]) <= 2e-6 * f);
+  }
+  cfg["rope_scaling"]["long_factor"] = {2.0, 3.0};
+  CHECK_THROWS_WITH(ModelSpec::from_config_json(dir.write("short.json", cfg.dump())),
+                    Catch::Contains("long_factor with 4 numbers"));
+  cfg["rope_scaling"]["long_factor"] = {2.0, 3.0, 5.0, 9.0};
+  cfg["rope_scaling"]["attention_factor"] = 1.25;  // given: used as it is
+  CHECK(ModelSpec::from_config_json(dir.write("given.json", cfg.dump())).rope_scaling.attention_factor == 1.25);
+}
+
+TEST_CASE("longrope reaches the logits: unit factors and attention factor give the default RoPE", "[model][rope]") {
+  test::TempDir dir;
+  auto ckpt = test::write_tiny_checkpoint(dir, "phi3", 6, at::kFloat);  // rotates half of head_dim 8: 2 frequencies
+  const std::string config_path = ckpt.dir + "/config.json";
+  const auto original = nlohmann::json::parse(read_file(config_path));
+  at::manual_seed(4);
+  const at::Tensor ids = at::randint(0, ckpt.vocab, {1, 12}, at::kLong);
+  auto logits_with = [&](const nlohmann::json& scaling) {
+    auto cfg = original;
+    cfg.erase("rope_parameters");
+    cfg["rope_theta"] = ckpt.rope_theta;
+    cfg["partial_rotary_factor"] = ckpt.partial_rotary;
+    cfg["max_position_embeddings"] = 32;
+    cfg["original_max_position_embeddings"] = 8;
+    cfg["rope_scaling"] = scaling;
+    write_file_atomic(config_path, cfg.dump());
+    return TransformerLM::load(ckpt.dir).forward(ids);
+  };
+  const at::Tensor plain = logits_with(nullptr);
+  auto longrope = [](double f, double attention) {
+    return nlohmann::json{{"rope_type", "longrope"}, {"short_factor", {f, f}}, {"long_factor", {f, f}}, {"attention_factor", attention}};
+  };
+  CHECK((logits_with(longrope(1.0, 1.0)) - plain).abs().max().item<double>() < 1e-5);
+  CHECK((logits_with(longrope(1.0, 1.3)) - plain).abs().max().item<double>() > 1e-3);  // cos, sin scaled
+  CHECK((logits_with(longrope(3.0, 1.0)) - plain).abs().max().item<double>() > 1e-3);  // frequencies divided
 }

@@ -12,6 +12,7 @@
 #include "framework/io/atomic_file.h"
 #include "framework/io/checkpoint_dir.h"
 #include "framework/io/safetensors.h"
+#include "framework/model/family.h"
 #include "framework/model/language_model.h"
 #include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
@@ -20,6 +21,7 @@
 #include "framework/prune/prune_toy.h"
 #include "framework/model/toy_averaging.h"
 #include "framework/util/error.h"
+#include "tests/model/tiny_checkpoint.h"
 #include "tests/support/shared_dir.h"
 #include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
@@ -303,5 +305,29 @@ TEST_CASE("a calibration stream kept in a scratch file prunes to the same weight
     }
     REQUIRE(fs::is_directory(dir / "scratch"));
     CHECK(fs::is_empty(dir / "scratch"));  // unlinked as soon as it was mapped
+  }
+}
+
+TEST_CASE("every family prunes (sparsegpt, sequential), saves and loads back as the pruned model", "[prune][model][families]") {
+  test::TempDir dir;
+  for (const auto& type : test::tiny_families()) {
+    INFO(type);
+    auto ckpt = test::write_tiny_checkpoint(dir, type, 31, at::kFloat);
+    write_file_atomic(ckpt.dir + "/tokenizer.json", "{}");  // copied along, not read here
+    auto model = load_language_model(ckpt.dir);
+    PruneConfig cfg;
+    cfg.method = "sparsegpt";
+    at::manual_seed(5);
+    const at::Tensor ids = at::randint(0, ckpt.vocab, {4, 10}, at::kLong);
+    const auto report = prune_model(*model, ids, cfg, 2);
+    CHECK(std::int64_t(report.matrices.size()) == model->spec().num_layers * std::int64_t(model->spec().family->linears.size()));
+    for (std::int64_t l = 0; l < model->spec().num_layers; ++l)
+      for (const auto& lin : model->linear_layers(l)) {
+        INFO(lin.name);
+        CHECK(lin.weight.eq(0).sum().item<std::int64_t>() >= lin.weight.numel() / 2);
+      }
+    save_hf_checkpoint(*model, ckpt.dir, dir / (type + "-pruned"));
+    auto again = load_language_model(dir / (type + "-pruned"));
+    CHECK(at::equal(again->forward(ids), model->forward(ids)));
   }
 }

@@ -9,10 +9,11 @@ const Family& qwen2_family() {
     Family f;
     f.model_type = "qwen2";
     f.hf_class = "Qwen2ForCausalLM";
-    // config.json uses LlamaConfig's names (ConfigKeys' defaults). Released checkpoints set
-    // use_sliding_window false; true slides only layers >= max_window_layers, which the shared
-    // block (one window for every layer) does not compute.
-    f.config.refused_flags = {"use_sliding_window"};
+    // config.json uses LlamaConfig's names (ConfigKeys' defaults). With use_sliding_window true
+    // the layers from max_window_layers on attend within sliding_window (released checkpoints
+    // set it false: full attention everywhere).
+    f.config.sliding_window = "sliding_window";
+    f.config.sliding_layers = SlidingLayers::from_max_window_layers;
     f.norm = NormKind::rms;
     f.mlp = MlpKind::gated;
     f.positions = Positions::rotary;

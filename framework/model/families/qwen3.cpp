@@ -11,10 +11,11 @@ const Family& qwen3_family() {
     f.model_type = "qwen3";
     f.hf_class = "Qwen3ForCausalLM";
     // config.json uses LlamaConfig's names (ConfigKeys' defaults; head_dim is given explicitly,
-    // often != hidden_size / heads). Released checkpoints set use_sliding_window false; true
-    // slides only some layers, which the shared block (one window for every layer) lacks.
+    // often != hidden_size / heads). Sliding windows as Qwen2's (use_sliding_window,
+    // max_window_layers; released checkpoints: off).
     f.config.attention_bias = "attention_bias";
-    f.config.refused_flags = {"use_sliding_window"};
+    f.config.sliding_window = "sliding_window";
+    f.config.sliding_layers = SlidingLayers::from_max_window_layers;
     f.norm = NormKind::rms;
     f.mlp = MlpKind::gated;
     f.positions = Positions::rotary;

@@ -12,10 +12,15 @@ const Family& qwen2_family();
 const Family& qwen3_family();
 const Family& phi3_family();
 const Family& gpt2_family();
+const Family& gpt_neox_family();
+const Family& olmo2_family();
+const Family& gemma2_family();
+const Family& gemma3_family();
 
 const std::vector<const Family*>& all_families() {
   static const std::vector<const Family*> families{
-      &llama_family(), &mistral_family(), &qwen2_family(), &qwen3_family(), &phi3_family(), &gpt2_family(),
+      &llama_family(),  &mistral_family(),  &qwen2_family(), &qwen3_family(),  &phi3_family(),
+      &gpt2_family(),   &gpt_neox_family(), &olmo2_family(), &gemma2_family(), &gemma3_family(),
   };
   return families;
 }
