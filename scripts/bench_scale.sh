@@ -8,9 +8,13 @@
 #   5-shot evaluation on 20 hamexam questions (subject T).
 # It prints each stage's seconds and peak anonymous memory (RssAnon: heap and copies, not the
 # checkpoint's file-backed pages) at 1 and BLOCKS blocks, the seconds per block of the prune
-# stages, and extrapolates linearly in the block count to Phi-3-medium's 40 blocks.
-#   scripts/bench_scale.sh [BLOCKS]          (default 2; BLOCKS >= 2, 4 or more for a memory slope
-#                                             that allocator noise does not swamp; run it alone)
+# stages, and extrapolates linearly in the block count to Phi-3-medium's 40 blocks: time from
+# the two sizes; memory growth of a prune stage from its own per-block peaks in the BLOCKS run
+# (one process, no run-to-run allocator noise; the last block, which passes no stream on, left
+# out), of the other stages from the two sizes (measured at 1/2/3 blocks, their peaks vary by
+# +-1.5 GB without a trend: a slope from two sizes close together is mostly that noise).
+#   scripts/bench_scale.sh [BLOCKS]          (default 3; BLOCKS >= 2, >= 3 for per-block growth of
+#                                             the prune stages; run it alone)
 # Environment: SAMPLES (16) calibration windows, OATS_ITERATIONS (80), DTYPE (bfloat16: the compute
 # dtype; float32 computes from the bfloat16 file block by block - on a CPU without AVX512-BF16
 # bfloat16 matmuls run ~30x slower than float32, `sinklab plan` shows both rates), SINKLAB_SHARED, WORK (the
@@ -18,7 +22,7 @@
 # makes a rerun reuse finished stages, with their recorded seconds and memory), KEEP=1 keeps it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-blocks=${1:-2}
+blocks=${1:-3}
 samples=${SAMPLES:-16}
 oats_iterations=${OATS_ITERATIONS:-80}
 dtype=${DTYPE:-bfloat16}
@@ -76,13 +80,23 @@ print(f"{'stage':<18} {'s @1':>8} {f's @{n}':>8} {f's @{L}':>9} {'anon MiB @1':>
       f"   plan @{n}: {'MiB':>7} {'ratio':>6} {'s':>8} {'ratio':>6}")
 peak40 = {}
 sec40 = {}
+def block_growth(name):
+    # A prune stage's growth per block: the least-squares slope of its per-block peaks in the
+    # BLOCKS run, over the blocks that pass the stream on (all but the last); None below 2 such.
+    if not name.startswith("prune."): return None
+    rep = json.load(open(runn / "artifacts" / name / "sinklab_pruning.json"))
+    ys = rep.get("block_peak_anonymous_mib", [])[:-1]
+    if len(ys) < 2: return None
+    xs = list(range(len(ys)))
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 for name in sn:
     if name not in s1 or name.endswith("report"): continue
     a, b = s1[name], sn[name]
     t = extrap(a["compute_seconds"], b["compute_seconds"])
-    # Memory: the peak at BLOCKS plus its growth per block, if any, for the remaining blocks
-    # (a bounded stage does not grow; two sizes close together are noisy: use BLOCKS >= 4).
-    growth = max(0.0, (b["peak_anonymous_mib"] - a["peak_anonymous_mib"]) / (n - 1))
+    # Memory: the peak at BLOCKS plus its growth per block, if any, for the remaining blocks.
+    within = block_growth(name)
+    growth = max(0.0, within if within is not None else (b["peak_anonymous_mib"] - a["peak_anonymous_mib"]) / (n - 1))
     m = b["peak_anonymous_mib"] + growth * (L - n)
     sec40[name], peak40[name] = t, m
     p = plan.get(name, {})
@@ -97,7 +111,8 @@ hours = {}
 for v in ["wanda", "sparsegpt", "oats"]:
     rep = json.load(open(runn / "artifacts" / f"prune.{v}" / "sinklab_pruning.json"))
     per = rep["block_seconds"]
-    print(f"  {v:<10} " + " ".join(f"{x:.1f}" for x in per))
+    print(f"  {v:<10} " + " ".join(f"{x:.1f}" for x in per) + "   peak MiB: " +
+          " ".join(f"{x:.0f}" for x in rep.get("block_peak_anonymous_mib", [])))
     hours[v] = sec40[f"prune.{v}"] / 3600
 evals = json.load(open(runn / "summary.json")).get("eval", {})
 questions = 20

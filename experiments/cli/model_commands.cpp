@@ -133,6 +133,20 @@ int model_info(const std::vector<std::string>& args) {
                              s.sliding_window ? std::to_string(*s.sliding_window) : "none");
   else
     std::cout << fmt::format("positions   a learned table of {}\n", s.max_positions);
+  // What the block computes beyond the family's kinds, as this config.json sets it.
+  std::vector<std::string> sliding;
+  for (std::int64_t l = 0; l < s.num_layers; ++l)
+    if (s.slides(l)) sliding.push_back(std::to_string(l));
+  std::vector<std::string> block{to_string(f.placement)};
+  if (s.parallel_residual) block.push_back("parallel residual");
+  if (s.sliding_window && std::int64_t(sliding.size()) < s.num_layers)
+    block.push_back(sliding.empty() ? "no layer slides" : "sliding layers " + join(sliding, ","));
+  if (s.rope_local_theta > 0) block.push_back(fmt::format("local rope theta {}", s.rope_local_theta));
+  block.push_back(fmt::format("scores x{:.6g}", s.attention_scale()));
+  if (s.attn_softcap) block.push_back(fmt::format("score cap {}", *s.attn_softcap));
+  if (s.final_softcap) block.push_back(fmt::format("logit cap {}", *s.final_softcap));
+  if (f.scaled_embedding) block.push_back("embedding x sqrt(d_model)");
+  std::cout << fmt::format("block       {}\n", join(block, ", "));
   std::vector<std::string> dtypes;
   for (const auto& [d, n] : by_dtype) dtypes.push_back(fmt::format("{} {}", d, n));
   std::cout << fmt::format("parameters  {} ({:.2f} M; {})\n", params, params / 1e6, join(dtypes, ", "));

@@ -108,6 +108,11 @@ class PruneStage : public Stage {
         {"sparsity", double(zeros) / double(std::max<std::int64_t>(total, 1))},
         {"parameter_fraction", double(kept) / double(std::max<std::int64_t>(total, 1))},
         {"block_seconds", report.block_seconds},
+        {"block_peak_anonymous_mib", [&] {
+           std::vector<double> mib;
+           for (double b : report.block_peak_bytes) mib.push_back(b / (1024.0 * 1024.0));
+           return mib;
+         }()},
         {"resumed_blocks", report.restored_blocks},
         {"matrices", matrices}};
     write_file_atomic((fs::path(dir) / kPruningReport).string(), doc.dump(2) + "\n");

@@ -12,6 +12,7 @@
 #include "framework/prune/block_store.h"
 #include "framework/prune/methods.h"
 #include "framework/util/error.h"
+#include "framework/util/memory.h"
 
 namespace sinklab {
 
@@ -90,6 +91,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
 
   for (std::int64_t l = 0; l < layers; ++l) {
     auto t0 = std::chrono::steady_clock::now();
+    AnonymousPeak block_peak;
     const bool more = l + 1 < layers && stream.defined();
     if (store && store->has(l)) {  // finished by an earlier run: restore it, carry the stream on
       const bool one_shot = !cfg.sequential;
@@ -98,6 +100,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
       if (!one_shot && more) through_block(l, none);
       for (auto& r : records) report.matrices.push_back(std::move(r));
       report.block_seconds.push_back(seconds);
+      report.block_peak_bytes.push_back(double(block_peak.peak()));
       ++report.restored_blocks;
       model.release_block_memory(l);
       if (on_block) on_block(l);
@@ -128,6 +131,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
       for (auto it = report.matrices.begin() + std::ptrdiff_t(first); it != report.matrices.end(); ++it)
         it->lowrank_u = it->lowrank_v = it->keep = at::Tensor();  // a byte per weight) stay on disk
     }
+    report.block_peak_bytes.push_back(double(block_peak.peak()));  // saving included
     if (on_block) on_block(l);
   }
   return report;

@@ -35,6 +35,9 @@ struct PrunedLayerRecord {
 struct PruneReport {
   std::vector<PrunedLayerRecord> matrices;
   std::vector<double> block_seconds;
+  // The process's peak anonymous memory while each block was calibrated and pruned (or restored),
+  // bytes: constant over the blocks when the stage is memory-bounded, growing when something leaks.
+  std::vector<double> block_peak_bytes;
   std::int64_t calibration_tokens = 0;
   std::int64_t restored_blocks = 0;  // taken from a PrunedBlockStore instead of pruned again
 };

@@ -66,6 +66,23 @@ TEST_CASE("model info names the family; generate prints ids and each step's top 
   auto info = sinklab::test::sinklab({"model", "info", dir});
   REQUIRE(info.exit_code == 0);
   CHECK_THAT(info.out, Contains("family      phi3 (Phi3ForCausalLM): RMSNorm") && Contains("fused qkv_proj, gate_up_proj"));
+  CHECK_THAT(info.out, Contains("block       pre-norm, scores x0.176777"));  // head_dim 32
+
+  // A newer family from its config.json alone: what its block computes is spelled out, and it generates.
+  sinklab::test::TempDir tmp;
+  const std::string cfg = tmp.write("gemma2.json", R"({"model_type": "gemma2", "vocab_size": 8192, "hidden_size": 32,
+      "intermediate_size": 48, "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 8,
+      "query_pre_attn_scalar": 16, "sliding_window": 4, "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0})");
+  REQUIRE(sinklab::test::sinklab({"model", "random", cfg, tmp / "gemma2", "--tokenizer", dir}).exit_code == 0);
+  auto g2 = sinklab::test::sinklab({"model", "info", tmp / "gemma2"});
+  REQUIRE(g2.exit_code == 0);
+  CHECK_THAT(g2.out, Contains("block       sandwich (before and after each sublayer), sliding layers 0,2, scores x0.25, "
+                              "score cap 50, logit cap 30, embedding x sqrt(d_model)"));
+  auto g2gen = sinklab::test::sinklab({"generate", tmp / "gemma2", "--prompt", "It is", "--max-new", "3", "--threads", "1",
+                                       "--device", "cpu", "--ids"});
+  INFO(g2gen.err);
+  CHECK(g2gen.exit_code == 0);
+  CHECK(lines_starting(g2gen.out, "generated ids  [").size() == 1);
 
   auto gen = sinklab::test::sinklab({"generate", dir, "--prompt", "It is a truth", "--max-new", "4", "--threads", "1",
                                      "--device", "cpu", "--ids", "--logits", "3"});

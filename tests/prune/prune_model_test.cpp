@@ -321,6 +321,8 @@ TEST_CASE("every family prunes (sparsegpt, sequential), saves and loads back as 
     const at::Tensor ids = at::randint(0, ckpt.vocab, {4, 10}, at::kLong);
     const auto report = prune_model(*model, ids, cfg, 2);
     CHECK(std::int64_t(report.matrices.size()) == model->spec().num_layers * std::int64_t(model->spec().family->linears.size()));
+    REQUIRE(std::int64_t(report.block_peak_bytes.size()) == model->spec().num_layers);  // one peak per block
+    for (double peak : report.block_peak_bytes) CHECK(peak > 0);
     for (std::int64_t l = 0; l < model->spec().num_layers; ++l)
       for (const auto& lin : model->linear_layers(l)) {
         INFO(lin.name);
