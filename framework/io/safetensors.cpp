@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <mutex>
 #include <cstring>
@@ -128,12 +129,18 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), map_(st
                           name, data_size);
       info.begin = offsets[0];
       info.end = offsets[1];
+      // Checked at every step so that the product cannot wrap around (to the byte count claimed).
+      const std::size_t element = c10::elementSize(scalar_type_of(info.dtype));
       std::size_t numel = 1;
+      const bool zero = std::find(info.shape.begin(), info.shape.end(), 0) != info.shape.end();
       for (auto d : info.shape) {
         SINKLAB_INPUT_CHECK(d >= 0, "'{}': tensor '{}' has a negative dimension", path, name);
-        numel *= std::size_t(d);
+        SINKLAB_INPUT_CHECK(zero || std::size_t(d) <= std::numeric_limits<std::size_t>::max() / element / numel,
+                            "'{}': tensor '{}' has shape [{}]: more elements than any file holds", path, name,
+                            fmt::join(info.shape, ", "));
+        numel = zero ? 0 : numel * std::size_t(d);
       }
-      std::size_t expected = numel * c10::elementSize(scalar_type_of(info.dtype));
+      std::size_t expected = numel * element;
       SINKLAB_INPUT_CHECK(info.end - info.begin == expected, "'{}': tensor '{}' has {} bytes but shape [{}] {} needs {}",
                           path, name, info.end - info.begin, fmt::join(info.shape, ", "), info.dtype, expected);
       info_[name] = info;

@@ -165,7 +165,16 @@ ModelSpec read_spec(const ConfigJson& c, const Family& f, const std::string& pat
   s.num_layers = c.need<std::int64_t>(k.num_layers);
   s.num_heads = c.need<std::int64_t>(k.num_heads);
   s.num_kv_heads = c.get(k.num_kv_heads, s.num_heads);
-  SINKLAB_INPUT_CHECK(s.num_heads > 0 && s.num_kv_heads > 0 && s.num_heads % s.num_kv_heads == 0,
+  // Every size a shape is made of: positive (a zero divides, a negative wraps into huge shapes).
+  auto positive = [&](const std::string& key, std::int64_t value) {
+    SINKLAB_INPUT_CHECK(value > 0, "'{}': {} must be a positive integer, got {}", path, key, value);
+  };
+  positive("vocab_size", s.vocab_size);
+  positive(k.hidden_size, s.hidden_size);
+  positive(k.num_layers, s.num_layers);
+  positive(k.num_heads, s.num_heads);
+  positive(k.num_kv_heads.empty() ? "the key/value heads" : k.num_kv_heads, s.num_kv_heads);
+  SINKLAB_INPUT_CHECK(s.num_heads % s.num_kv_heads == 0,
                       "'{}': {} ({}) must be a multiple of {} ({})", path, k.num_heads, s.num_heads,
                       k.num_kv_heads.empty() ? "the key/value heads" : k.num_kv_heads, s.num_kv_heads);
   if (c.has(k.head_dim)) {
@@ -177,7 +186,11 @@ ModelSpec read_spec(const ConfigJson& c, const Family& f, const std::string& pat
   }
   s.intermediate_size = k.intermediate_factor > 0 ? c.get(k.intermediate_size, k.intermediate_factor * s.hidden_size)
                                                   : c.need<std::int64_t>(k.intermediate_size);
+  positive(k.head_dim.empty() ? "head_dim" : k.head_dim, s.head_dim);
+  positive(k.intermediate_size, s.intermediate_size);
   s.norm_eps = c.get(k.norm_eps, k.norm_eps_default);
+  SINKLAB_INPUT_CHECK(std::isfinite(s.norm_eps) && s.norm_eps >= 0, "'{}': {} must be >= 0, got {}", path, k.norm_eps,
+                      s.norm_eps);
   s.hidden_act = c.get(k.activation, k.activation_default);
   SINKLAB_INPUT_CHECK(std::find(k.activations.begin(), k.activations.end(), s.hidden_act) != k.activations.end(),
                       "'{}': {} '{}' is not supported for {} ({})", path, k.activation, s.hidden_act, f.model_type,
@@ -188,10 +201,18 @@ ModelSpec read_spec(const ConfigJson& c, const Family& f, const std::string& pat
   for (const auto& flag : k.refused_flags)
     SINKLAB_INPUT_CHECK(!c.get(flag, false), "'{}': {} true is not supported for {} yet", path, flag, f.model_type);
   s.rotary = f.positions == Positions::rotary;
-  if (s.rotary) read_rope(c, k, path, s);
-  else s.max_positions = c.need<std::int64_t>(k.max_positions);
+  if (s.rotary) {
+    read_rope(c, k, path, s);
+    SINKLAB_INPUT_CHECK(std::isfinite(s.rope_theta) && s.rope_theta > 0, "'{}': the RoPE base rope_theta must be positive, got {}",
+                        path, s.rope_theta);
+  } else {
+    s.max_positions = c.need<std::int64_t>(k.max_positions);
+    positive(k.max_positions, s.max_positions);
+  }
   read_sliding_window(c, f, path, s);
   if (!k.rope_local_theta.empty() && s.rope_local_theta == 0) s.rope_local_theta = c.get(k.rope_local_theta, 10000.0);
+  SINKLAB_INPUT_CHECK(k.rope_local_theta.empty() || (std::isfinite(s.rope_local_theta) && s.rope_local_theta > 0),
+                      "'{}': {} must be positive, got {}", path, k.rope_local_theta, s.rope_local_theta);
   if (c.has(k.query_scale)) s.query_pre_attn_scalar = c.need<double>(k.query_scale);
   s.attn_softcap = c.optional(k.attn_softcap, k.attn_softcap_default);
   s.final_softcap = c.optional(k.final_softcap, k.final_softcap_default);

@@ -23,7 +23,12 @@ BpeModel::BpeModel(const json& model) {
   SINKLAB_INPUT_CHECK(model.value("dropout", json()).is_null() || model["dropout"].get<double>() == 0.0,
                       "BPE dropout {} makes tokenization random; set it to null for a model's own tokenizer",
                       model["dropout"].dump());
-  for (const auto& [tok, id] : model.at("vocab").items()) vocab_.emplace(tok, id.get<std::int64_t>());
+  for (const auto& [tok, id] : model.at("vocab").items()) {
+    // tokenizers keeps ids as u32; anything else would index outside every table built from them.
+    SINKLAB_INPUT_CHECK(id.is_number_integer() && id.get<std::int64_t>() >= 0 && id.get<std::int64_t>() <= 0xffffffffLL,
+                        "model.vocab gives token '{}' the id {}: ids are integers in 0..4294967295", tok, id.dump());
+    vocab_.emplace(tok, id.get<std::int64_t>());
+  }
   byte_fallback_ = model.value("byte_fallback", false);
   ignore_merges_ = model.value("ignore_merges", false);
   fuse_unk_ = model.value("fuse_unk", false);

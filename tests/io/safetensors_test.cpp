@@ -93,6 +93,12 @@ TEST_CASE("malformed safetensors files are input errors naming file and tensor",
   h["w"] = entry("F32", {4}, 0, 16);
   h["v"] = entry("F32", {2}, 8, 16);
   CHECK_THAT(error_of(write_raw(dir, "overlap", h.dump(), 16)), Contains("overlap"));
+  // [2^62, 2^62] float32 is 2^126 bytes: its product must not wrap around to the 0 bytes it claims.
+  nlohmann::json huge;
+  huge["w"] = {{"dtype", "F32"}, {"shape", {std::int64_t(1) << 62, std::int64_t(1) << 62}}, {"data_offsets", {0, 0}}};
+  CHECK_THAT(error_of(write_raw(dir, "wrap", huge.dump(), 16)), Contains("more elements than any file holds"));
+  huge["w"] = {{"dtype", "F32"}, {"shape", {std::int64_t(1) << 62, 0}}, {"data_offsets", {0, 0}}};  // empty: fine
+  CHECK(error_of(write_raw(dir, "empty", huge.dump(), 16)) == "no error");
   nlohmann::json bad;
   bad["w"] = {{"dtype", "F32"}, {"shape", "four"}, {"data_offsets", {0, 16}}};
   CHECK_THAT(error_of(write_raw(dir, "entry", bad.dump(), 16)), Contains("malformed header entry") && Contains("'w'"));

@@ -6,6 +6,7 @@
 
 #include "tests/support/catch.h"
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "framework/eval/loglikelihood.h"
 #include "framework/io/atomic_file.h"
@@ -226,4 +227,27 @@ TEST_CASE("every family's cached-prefix scoring equals scoring each request alon
         CHECK(got[q][c] == Approx(loglikelihood_naive(model, r)).margin(1e-4));
       }
   }
+}
+
+TEST_CASE("config.json sizes that would divide by zero or wrap are refused, naming the key", "[model][families][bad-input]") {
+  test::TempDir dir;
+  for (const auto& [key, value, message] : std::vector<std::tuple<std::string, nlohmann::json, std::string>>{
+           {"num_attention_heads", 0, "num_attention_heads must be a positive integer, got 0"},
+           {"num_hidden_layers", 0, "num_hidden_layers must be a positive integer, got 0"},
+           {"num_hidden_layers", -1, "num_hidden_layers must be a positive integer, got -1"},
+           {"hidden_size", -4, "hidden_size must be a positive integer, got -4"},
+           {"intermediate_size", 0, "intermediate_size must be a positive integer"},
+           {"vocab_size", 0, "vocab_size must be a positive integer"},
+           {"head_dim", 0, "head_dim must be a positive integer"},
+           {"num_key_value_heads", -2, "num_key_value_heads must be a positive integer"},
+           {"rope_theta", -1.0, "rope_theta must be positive, got -1"},
+           {"rms_norm_eps", -1.0, "rms_norm_eps must be >= 0"}}) {
+    INFO(key << " = " << value.dump());
+    CHECK_THROWS_WITH(spec_of(dir, "bad", {{"model_type", "llama"}, {key, value}}), Catch::Contains(message));
+  }
+  CHECK_THROWS_WITH(spec_of(dir, "bad-gpt2", {{"model_type", "gpt2"}, {"n_embd", 8}, {"n_layer", 1}, {"n_head", 2},
+                                              {"n_positions", 0}}),
+                    Catch::Contains("n_positions must be a positive integer"));
+  CHECK_THROWS_WITH(spec_of(dir, "bad-local", {{"model_type", "gemma3_text"}, {"rope_local_base_freq", -5.0}}),
+                    Catch::Contains("rope_local_base_freq must be positive"));
 }

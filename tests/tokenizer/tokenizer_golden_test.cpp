@@ -80,6 +80,14 @@ TEST_CASE("malformed tokenizer.json and invalid UTF-8 are clear input errors", "
       "d.json", R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})"));
   CHECK(ok.encode("abab") == std::vector<std::int64_t>{2, 2});
   CHECK(ok.decode({2, 1}) == "ab b");  // without a decoder tokenizers joins tokens with spaces
+  // A vocabulary id tokenizers could not hold (u32) is refused at load, not used as an index.
+  for (const char* id : {"-1", "4294967296", "1.5", "\"2\""}) {
+    INFO(id);
+    const std::string text = std::string(R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": )") + id +
+                             R"(}, "merges": []}})";
+    CHECK_THROWS_WITH(Tokenizer::from_file(dir.write("neg.json", text)),
+                      Catch::Contains("gives token 'b' the id") && Catch::Contains("0..4294967295"));
+  }
   // Overlong, surrogate, past U+10FFFF, truncated, stray continuation: each an error, never a guess.
   for (const std::string bad : {"a\xff", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82",
                                 "\x80", "a\xf0\x9f\x98"})
