@@ -44,6 +44,33 @@ void HookPoints::record(const std::string& name, const at::Tensor& value) {
   keep(value.detach().index_select(head_dim, index));
 }
 
+void HookPoints::edit(const std::string& name, Editor editor) {
+  SINKLAB_INPUT_CHECK(parse_hook_name(name).has_value(), "no hook site '{}' to intervene on (`sinklab hooks` lists them)",
+                      name);
+  editors_[name].push_back(std::move(editor));
+}
+
+at::Tensor HookPoints::pass(const std::string& name, const at::Tensor& value) {
+  if (editors_.empty()) {  // the common case: one comparison
+    record(name, value);
+    return value;
+  }
+  auto it = editors_.find(name);
+  if (it == editors_.end()) {
+    record(name, value);
+    return value;
+  }
+  at::Tensor out = value;
+  for (const auto& editor : it->second) {
+    at::Tensor edited = editor(out);
+    SINKLAB_INPUT_CHECK(edited.sizes() == out.sizes(), "an intervention on {} changed its shape [{}] to [{}]", name,
+                        fmt::join(out.sizes(), ", "), fmt::join(edited.sizes(), ", "));
+    out = edited.to(value.scalar_type());
+  }
+  record(name, out);
+  return out;
+}
+
 at::Tensor HookPoints::at(const std::string& name) const {
   auto it = cache_.find(name);
   SINKLAB_INPUT_CHECK(it != cache_.end(), "hook site '{}' was not recorded (was it requested?)", name);

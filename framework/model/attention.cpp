@@ -73,12 +73,11 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                         : scores.scalar_type() == at::kDouble ? -std::numeric_limits<double>::max()
                                                               : -double(std::numeric_limits<float>::max());
   scores = scores.masked_fill(blocked, lowest);
-  hooks.record(hook_name(layer, "attn_scores"), scores);
+  scores = hooks.pass(hook_name(layer, "attn_scores"), scores);
   auto pattern = at::softmax(scores.to(at::kFloat), -1).to(q.scalar_type());
-  hooks.record(hook_name(layer, "pattern"), pattern);
+  pattern = hooks.pass(hook_name(layer, "pattern"), pattern);
   auto z = at::matmul(pattern, v);
-  hooks.record(hook_name(layer, "z"), z.transpose(1, 2));
-  return z;
+  return hooks.pass(hook_name(layer, "z"), z.transpose(1, 2)).transpose(1, 2);
 }
 
 }  // namespace sinklab

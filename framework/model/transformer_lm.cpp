@@ -94,10 +94,10 @@ at::Tensor TransformerLM::embed_at(const at::Tensor& ids, const at::Tensor& posi
   at::Tensor h = token_embed_.index_select(0, ids.reshape({-1})).view({B, T, D});
   // Gemma: times sqrt(d_model) rounded to the compute dtype first, as transformers multiplies.
   if (family().scaled_embedding) h = h * at::scalar_tensor(std::sqrt(double(D)), h.options());
-  hooks.record("hook_embed", h);
+  h = hooks.pass("hook_embed", h);
   if (!pos_embed_.defined()) return h;
   at::Tensor pos = pos_embed_.index_select(0, positions.reshape({-1})).view({B, T, D});
-  hooks.record("hook_pos_embed", pos);
+  pos = hooks.pass("hook_pos_embed", pos);
   return h + pos;
 }
 
@@ -128,10 +128,10 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
   auto norm = [&](const at::Tensor& x, const Norm& n) { return normalize(x, family().norm, n.weight, n.bias, s.norm_eps); };
   auto site = [&](const char* name) { return hook_name(int(l), name); };
 
-  hooks.record(site("resid_pre"), h);
+  h = hooks.pass(site("resid_pre"), h);
   const at::Tensor block_input = h;
   auto x = b.attn_norm.weight.defined() ? norm(h, b.attn_norm) : h;  // [B, T, D]; post-norm blocks: the stream
-  hooks.record(site("ln1_normalized"), x);
+  x = hooks.pass(site("ln1_normalized"), x);
   at::Tensor q, k, v;  // [B, T, H, hd], [B, T, KV, hd], [B, T, KV, hd]
   if (b.qkv.weight.defined()) {  // GPT-NeoX: one map, each head's rows q, k, v in turn
     auto qkv = linear(x, b.qkv.weight, b.qkv.bias).view({B, T, H, 3 * hd});
@@ -141,9 +141,9 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
     k = linear(x, b.k.weight, b.k.bias).view({B, T, KV, hd});
     v = linear(x, b.v.weight, b.v.bias).view({B, T, KV, hd});
   }
-  hooks.record(site("q"), q);  // before RoPE, per key/value head for k and v (TransformerLens)
-  hooks.record(site("k"), k);
-  hooks.record(site("v"), v);
+  q = hooks.pass(site("q"), q);  // before RoPE, per key/value head for k and v (TransformerLens)
+  k = hooks.pass(site("k"), k);
+  v = hooks.pass(site("v"), v);
   if (family().qk_norm == QkNorm::per_head) {  // over each head's hd dims
     q = norm(q, b.q_norm);
     k = norm(k, b.k_norm);
@@ -152,15 +152,15 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
     k = norm(k.reshape({B, T, KV * hd}), b.k_norm).view({B, T, KV, hd});
   }
   if (family().qk_norm != QkNorm::none) {
-    hooks.record(site("q_normed"), q);
-    hooks.record(site("k_normed"), k);
+    q = hooks.pass(site("q_normed"), q);
+    k = hooks.pass(site("k_normed"), k);
   }
   q = q.transpose(1, 2), k = k.transpose(1, 2), v = v.transpose(1, 2);  // [B, heads, T, hd]
   if (rope.cos.defined()) {
     q = apply_rope(q, rope.cos, rope.sin, s.rotary_dim());
     k = apply_rope(k, rope.cos, rope.sin, s.rotary_dim());
-    hooks.record(site("rot_q"), q.transpose(1, 2));
-    hooks.record(site("rot_k"), k.transpose(1, 2));
+    q = hooks.pass(site("rot_q"), q.transpose(1, 2)).transpose(1, 2);
+    k = hooks.pass(site("rot_k"), k.transpose(1, 2)).transpose(1, 2);
   }
   // Keys rotated; a bounded cache keeps a sliding layer's last window - 1 positions only.
   if (cache)
@@ -170,34 +170,36 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
     v = v.repeat_interleave(H / KV, 1);
   }
   auto z = attend(q, k, v, masking.blocked, {s.attention_scale(), s.attn_softcap}, hooks, int(l));  // [B, H, T, hd]
+  SINKLAB_INPUT_CHECK(!hooks.edits(site("result")), "{} is computed for hooks only: intervene on z (each head's output "
+                      "before W_O) instead", site("result"));
   if (hooks.wants(site("result")))  // each head through its slice of W_O: [B, T, H, D]
     hooks.record(site("result"), at::einsum("bhtd,mhd->bthm", {z, b.o.weight.view({D, H, hd})}));
   auto attn_out = linear(z.transpose(1, 2).reshape({B, T, H * hd}), b.o.weight, b.o.bias);
-  hooks.record(site("attn_out"), attn_out);
+  attn_out = hooks.pass(site("attn_out"), attn_out);
   if (b.post_attn_norm.weight.defined()) attn_out = norm(attn_out, b.post_attn_norm);
   if (!s.parallel_residual) {
     h = h + attn_out;
-    hooks.record(site("resid_mid"), h);
+    h = hooks.pass(site("resid_mid"), h);
   }
 
   // A parallel block's MLP reads the block's input, a sequential one the stream after attention.
   const at::Tensor& mlp_stream = s.parallel_residual ? block_input : h;
   auto x2 = b.mlp_norm.weight.defined() ? norm(mlp_stream, b.mlp_norm) : mlp_stream;
-  hooks.record(site("normalized"), x2);
+  x2 = hooks.pass(site("normalized"), x2);
   auto pre = linear(x2, b.mlp_in.weight, b.mlp_in.bias);  // [B, T, I]
-  hooks.record(site("pre"), pre);
+  pre = hooks.pass(site("pre"), pre);
   at::Tensor post = activate(s.hidden_act, pre);
   if (family().mlp == MlpKind::gated) {
     auto pre_linear = linear(x2, b.mlp_up.weight, b.mlp_up.bias);
-    hooks.record(site("pre_linear"), pre_linear);
+    pre_linear = hooks.pass(site("pre_linear"), pre_linear);
     post = post * pre_linear;
   }
-  hooks.record(site("post"), post);
+  post = hooks.pass(site("post"), post);
   auto mlp = linear(post, b.mlp_out.weight, b.mlp_out.bias);
-  hooks.record(site("mlp_out"), mlp);
+  mlp = hooks.pass(site("mlp_out"), mlp);
   if (b.post_mlp_norm.weight.defined()) mlp = norm(mlp, b.post_mlp_norm);
   h = s.parallel_residual ? (mlp + attn_out) + h : h + mlp;  // transformers' order of the sums
-  hooks.record(site("resid_post"), h);
+  h = hooks.pass(site("resid_post"), h);
   return h;
 }
 
@@ -214,8 +216,8 @@ at::Tensor TransformerLM::forward(const at::Tensor& input_ids, HookPoints& hooks
   at::Tensor h = embed_at(ids, c.masking(s, 0).positions, hooks);  // [B, T, D]
   for (std::int64_t l = 0; l < s.num_layers; ++l) h = block(l, h, c.masking(s, l), c.rope(s, l), hooks, cache);
   if (cache) cache->tokens += ids.size(1);
-  auto final = normalize(h, family().norm, final_norm_.weight, final_norm_.bias, s.norm_eps);
-  hooks.record("ln_final.hook_normalized", final);
+  at::Tensor final = normalize(h, family().norm, final_norm_.weight, final_norm_.bias, s.norm_eps);
+  final = hooks.pass("ln_final.hook_normalized", final);
   at::Tensor logits = at::matmul(final, lm_head_.t());  // [B, T, V]
   if (s.final_softcap) logits = at::tanh(logits / *s.final_softcap) * *s.final_softcap;  // Gemma 2
   return logits.to(at::kFloat);

@@ -1,0 +1,53 @@
+#pragma once
+// Interventions on a forward pass, the way the field tests causal claims: ablate a hook site
+// (zero it, scale it, set it) at chosen layers, heads, positions and dimensions - e.g. zero the
+// tag dimension of the residual stream at the first token, or knock out a head by zeroing its z -
+// and activation patching (a source run's value of a site written into a target run). Each
+// becomes HookPoints editors (hooks/hook_points.h), so every model, family and variant takes them.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "framework/config/fields.h"
+#include "framework/hooks/hook_points.h"
+
+namespace sinklab {
+
+struct Ablation {
+  std::string site;                     // hook site (short, long or full name)
+  std::vector<std::int64_t> layers;     // per-block sites: empty = every layer
+  std::vector<std::int64_t> heads;      // sites with a head axis: empty = every head
+  std::vector<std::int64_t> positions;  // token positions (an attention map's queries): empty = all
+  std::vector<std::int64_t> dims;       // the last axis (d_model, d_head, d_mlp; an attention map's keys): empty = all
+  std::string op = "zero";              // zero | scale | set
+  double value = 0;                     // scale: the factor; set: the value written
+  template <class V>
+  void fields(V& v) {
+    v("site", site, "hook site to edit (`sinklab hooks` lists them; result cannot be edited: use z)",
+      Check::required_non_empty());
+    v("layers", layers, "0-based layers (empty = every layer)", Check::at_least(0));
+    v("heads", heads, "0-based heads of a per-head site (empty = all)", Check::at_least(0));
+    v("positions", positions, "0-based token positions; an attention map's query positions (empty = all)",
+      Check::at_least(0));
+    v("dims", dims, "indices of the last axis: d_model / d_head / d_mlp dims, an attention map's keys (empty = all)",
+      Check::at_least(0));
+    v("op", op, "zero, scale (multiply by value) or set (write value)", Check::one_of({"zero", "scale", "set"}));
+    v("value", value, "the factor of scale, the value of set");
+  }
+  void validate(const Decoder& d) const;
+};
+
+// Adds `ablation`'s editors to `hooks` for a model of `num_layers` blocks. Indices beyond a
+// tensor's axis are InputErrors naming the site, the axis and its size (checked when it runs).
+void add_ablation(const Ablation& ablation, std::int64_t num_layers, HookPoints& hooks);
+
+// Activation patching: every value `source` recorded (full hook names -> [B, ...] tensors, e.g.
+// a clean prompt's run) replaces the target run's value of that site at `positions` (all when
+// empty); both runs must have the same shapes there.
+void add_patch(const std::map<std::string, at::Tensor>& source, const std::vector<std::int64_t>& positions,
+               HookPoints& hooks);
+
+}  // namespace sinklab
