@@ -7,6 +7,7 @@
 #include <set>
 
 #include "experiments/catch_tag_release/stages.h"
+#include "experiments/checkpoint/cost_model.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/util/error.h"
 
@@ -64,7 +65,7 @@ std::vector<SiteRequest> site_requests(const Config& config, const std::vector<P
   return out;
 }
 
-void CatchTagReleasePart::check_indices(const checkpoint::Inputs&, const ModelSpec& spec,
+void CatchTagReleasePart::check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
                                         const checkpoint::ResolvedModel& m) const {
   auto check_layer = [&](std::int64_t layer, const std::string& key) {
     SINKLAB_INPUT_CHECK(layer < spec.num_layers, "{}: layer {} does not exist: {} ({}) has layers 0..{}", key, layer,
@@ -95,6 +96,15 @@ void CatchTagReleasePart::check_indices(const checkpoint::Inputs&, const ModelSp
   }
   if (config_.metrics)
     for (auto l : config_.metrics->layers) check_layer(l, "metrics.layers");
+  // Last, because it tokenizes. A prompt longer than the model's context runs, slowly and out of distribution: refused.
+  if (spec.context_length > 0)
+    for (std::size_t i = 0; i < inputs.prompts.size(); ++i) {
+      const std::int64_t n = checkpoint::prompt_length(m.dir, inputs.prompts[i]);
+      SINKLAB_INPUT_CHECK(n <= spec.context_length,
+                          "prompts[{}] ('{}') has {} tokens, {} takes {} (max_position_embeddings): set "
+                          "prompts[{}].max_tokens to at most {}",
+                          i, inputs.prompts[i].id, n, m.display_name, spec.context_length, i, spec.context_length);
+    }
 }
 
 std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::variant_stages(const checkpoint::Inputs& inputs,

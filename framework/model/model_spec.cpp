@@ -209,6 +209,7 @@ ModelSpec read_spec(const ConfigJson& c, const Family& f, const std::string& pat
     s.max_positions = c.need<std::int64_t>(k.max_positions);
     positive(k.max_positions, s.max_positions);
   }
+  s.context_length = s.rotary ? c.get<std::int64_t>("max_position_embeddings", 0) : s.max_positions;
   read_sliding_window(c, f, path, s);
   if (!k.rope_local_theta.empty() && s.rope_local_theta == 0) s.rope_local_theta = c.get(k.rope_local_theta, 10000.0);
   SINKLAB_INPUT_CHECK(k.rope_local_theta.empty() || (std::isfinite(s.rope_local_theta) && s.rope_local_theta > 0),

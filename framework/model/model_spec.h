@@ -35,7 +35,8 @@ struct ModelSpec {
   double rope_theta = 10000.0;
   double partial_rotary_factor = 1.0;  // fraction of head_dim that is rotated
   RopeScaling rope_scaling;
-  std::int64_t max_positions = 0;
+  std::int64_t max_positions = 0;   // learned positions: the table's rows
+  std::int64_t context_length = 0;  // positions the model was made for (max_position_embeddings); 0: not stated
   bool tie_word_embeddings = false;
   bool attention_bias = false, mlp_bias = false;  // config flags, for families whose biases follow them
   std::string hidden_act = "silu";                // the MLP's activation (hidden_act / activation_function)

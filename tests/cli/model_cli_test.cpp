@@ -146,6 +146,14 @@ TEST_CASE("model random writes a checkpoint of a config's shapes; plan estimates
                         "prompts: [{id: gpl, file: /usr/share/common-licenses/GPL-3, max_tokens: 300}]\n"
                         "variants: {dense: {}, wanda: {prune: {method: wanda}}}\n"
                         "probes: [{site: pattern, layers: [0], heads: [1]}]\nmetrics: {layers: [0]}\n");
+  // The same prompt without max_tokens: more tokens than the 4096 positions, refused before anything runs.
+  auto unbounded = dir.write("unbounded.yaml", "name: unbounded\nmodel: {path: " + (dir / "m") + "}\n"
+                             "prompts: [{id: gpl, file: /usr/share/common-licenses/GPL-3}]\n"
+                             "probes: [{site: pattern, layers: [0], heads: [1]}]\n");
+  auto too_long = sinklab::test::sinklab({"validate", unbounded});
+  CHECK(too_long.exit_code == 2);
+  CHECK_THAT(too_long.err, Contains("prompts[0] ('gpl') has") && Contains("takes 4096 (max_position_embeddings)") &&
+                               Contains("set prompts[0].max_tokens to at most 4096"));
   auto plan = sinklab::test::sinklab({"plan", yaml, "--threads", "1"});
   INFO(plan.out << plan.err);
   REQUIRE(plan.exit_code == 0);

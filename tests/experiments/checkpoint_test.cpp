@@ -84,7 +84,8 @@ TEST_CASE("sites and heads a checkpoint does not have are refused before a run",
   test::TempDir dir;
   dir.write("gpt2/config.json", R"({"model_type": "gpt2", "vocab_size": 64, "n_embd": 16, "n_layer": 2, "n_head": 2,
                                      "n_positions": 32})");
-  dir.write("gpt2/tokenizer.json", "{}");  // present; nothing here reads it
+  // The smallest tokenizer the prompt-length check can read: "hi" is two tokens.
+  dir.write("gpt2/tokenizer.json", R"({"model": {"type": "BPE", "vocab": {"h": 0, "i": 1}, "merges": []}})");
   auto problems = [&](const std::string& probes) {
     auto config = dir.write("c.yaml", "name: c\nmodel: {path: " + (dir / "gpt2") + "}\nprompts: [{id: p, text: hi}]\n"
                                       "probes: " + probes + "\n");
