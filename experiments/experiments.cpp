@@ -3,6 +3,7 @@
 #include "experiments/catch_tag_release/part.h"
 #include "experiments/checkpoint/experiment.h"
 #include "experiments/evaluation/part.h"
+#include "experiments/interventions/part.h"
 #include "experiments/pruning/part.h"
 #include "experiments/theorem41/experiment.h"
 #include "experiments/toy_learned/experiment.h"
@@ -21,6 +22,8 @@ std::unique_ptr<Experiment> checkpoint_experiment(const RunConfig& config) {
     parts.push_back(std::make_unique<catch_tag_release::CatchTagReleasePart>(
         catch_tag_release::Config{config.probes, config.pca, config.metrics, config.figures}, config.prompts));
   if (config.eval) parts.push_back(std::make_unique<evaluation::EvaluationPart>(*config.eval));
+  if (config.interventions)
+    parts.push_back(std::make_unique<interventions::InterventionsPart>(*config.interventions));
   return std::make_unique<checkpoint::CheckpointExperiment>(*config.model, config.prompts, config.variants, std::move(parts));
 }
 

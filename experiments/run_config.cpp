@@ -12,18 +12,19 @@ namespace sinklab {
 // something to do.
 void RunConfig::validate_model_sections(const Decoder& d) const {
   const bool uses_model =
-      !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics || calibration || eval;
+      !prompts.empty() || !variants.empty() || !probes.empty() || !pca.empty() || metrics || calibration || eval ||
+      interventions;
   if (!model) {
     if (uses_model) d.fail("model", "prompts, variants, probes, pca and metrics need a model: add 'model: {path: ...}'");
     return;
   }
-  const bool analyses = !probes.empty() || !pca.empty() || metrics;
+  const bool analyses = !probes.empty() || !pca.empty() || metrics || interventions;
   const bool prunes = std::any_of(variants.begin(), variants.end(), [](const auto& v) { return v.second.prune.has_value(); });
   if (analyses && prompts.empty())
     d.fail("prompts", "give at least one prompt: [{id: p1, text: \"...\"}] or [{id: p1, file: ...}]");
   checkpoint::check_unique_ids(prompts, d, "prompts");
   if (!analyses && !prunes && !eval)
-    d.fail("model", "the model has nothing to do: add probes, pca, metrics, eval or a pruned variant");
+    d.fail("model", "the model has nothing to do: add probes, pca, metrics, eval, interventions or a pruned variant");
   std::vector<std::string> ids;
   for (const auto& p : prompts) ids.push_back(p.id);
   auto known = [&](const std::string& id, const std::string& key) {
@@ -38,6 +39,8 @@ void RunConfig::validate_model_sections(const Decoder& d) const {
   }
   if (metrics)
     for (const auto& id : metrics->prompts) known(id, "metrics.prompts");
+  if (interventions)
+    for (const auto& id : interventions->prompts) known(id, "interventions.prompts");
   for (const auto& [name, v] : variants) {
     const std::string key = "variants." + name;
     if (v.prune && !v.path.empty())

@@ -8,6 +8,7 @@
 #include "experiments/catch_tag_release/config.h"
 #include "experiments/checkpoint/inputs.h"
 #include "experiments/evaluation/config.h"
+#include "experiments/interventions/config.h"
 #include "experiments/theorem41/config.h"
 #include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
@@ -42,6 +43,7 @@ struct RunConfig {
   std::optional<catch_tag_release::MetricsSpec> metrics;
   catch_tag_release::FigureSpec figures;
   std::optional<evaluation::EvalSpec> eval;
+  std::optional<interventions::Section> interventions;
   std::optional<SweepSpec> sweep;
 
   template <class V>
@@ -62,6 +64,8 @@ struct RunConfig {
     v("figures", figures, "figure options");
     v("sweep", sweep, "axes for `sinklab sweep`: {grid: {key: [values]}, zip: {...}}");
     v("eval", eval, "few-shot multiple choice (MMLU as lm-evaluation-harness) and perplexity, per variant");
+    v("interventions", interventions, "ablations, first-token edits and KV-cache policies against the clean run: "
+      "{entries: {name: {ablate, first_token, kv}}, prompts, sink_epsilon, heads}");
   }
   void validate(const Decoder& d) const;
 

@@ -12,6 +12,7 @@ inline std::string hook(const std::string& variant) { return "hook." + variant; 
 inline std::string metrics(const std::string& variant) { return "metrics." + variant; }  // sinks, outliers, spectra
 inline const char* const pca = "pca";              // PCA colourings of every variant
 inline std::string eval(const std::string& variant) { return "eval." + variant; }      // few-shot accuracy, perplexity
+inline std::string intervene(const std::string& variant) { return "intervene." + variant; }  // interventions' effects
 inline const char* const experiment = "checkpoint";  // its report stage is "checkpoint.report"
 
 }  // namespace sinklab::checkpoint::stage_names

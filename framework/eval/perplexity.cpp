@@ -33,4 +33,24 @@ PerplexityResult perplexity(const LanguageModel& model, const std::vector<std::i
   return r;
 }
 
+std::vector<double> streaming_nll(const LanguageModel& model, const std::vector<std::int64_t>& tokens,
+                                  const std::optional<StreamingPolicy>& policy, HookPoints& hooks) {
+  at::NoGradGuard no_grad;
+  SINKLAB_INPUT_CHECK(tokens.size() >= 2, "a streamed perplexity needs at least 2 tokens");
+  SINKLAB_INPUT_CHECK(!policy || (policy->sink_tokens >= 0 && policy->window >= 1),
+                      "a streaming KV cache needs sink_tokens >= 0 and window >= 1");
+  KvCache cache;
+  cache.streaming = policy;
+  cache.bounded = true;  // nothing here cuts a prefix: sliding layers may drop what no query sees
+  std::vector<double> nll;
+  nll.reserve(tokens.size() - 1);
+  const auto ids = at::tensor(tokens, at::TensorOptions().dtype(at::kLong));
+  for (std::size_t t = 0; t + 1 < tokens.size(); ++t) {
+    auto logits = model.forward(ids.narrow(0, std::int64_t(t), 1).unsqueeze(0), hooks, &cache);  // [1, 1, V]
+    auto lp = at::log_softmax(logits[0][0].to(at::kCPU).to(at::kDouble), -1);
+    nll.push_back(-lp[tokens[t + 1]].item<double>());
+  }
+  return nll;
+}
+
 }  // namespace sinklab

@@ -3,7 +3,11 @@
 // windows of `window` tokens every `stride` tokens; each window scores only the tokens the
 // previous one did not, with the tokens before them as context.
 #include <cstdint>
+#include <optional>
 #include <vector>
+
+#include "framework/hooks/hook_points.h"
+#include "framework/model/attention.h"
 
 namespace sinklab {
 
@@ -16,5 +20,12 @@ struct PerplexityResult {
 };
 
 PerplexityResult perplexity(const LanguageModel& model, const std::vector<std::int64_t>& tokens, int window, int stride);
+
+// Token by token through a KV cache, as a stream is read: the first token, then one at a time,
+// each seeing what the cache kept (everything, or StreamingLLM's sinks + window). Returns the
+// NLL in nats of tokens[1..], [T - 1]. `hooks` is every step's (its editors apply at each step,
+// where the step's one token is position 0 of the site's value).
+std::vector<double> streaming_nll(const LanguageModel& model, const std::vector<std::int64_t>& tokens,
+                                  const std::optional<StreamingPolicy>& policy, HookPoints& hooks);
 
 }  // namespace sinklab

@@ -15,6 +15,16 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(std::size_t layer, std::size_t
   at::Tensor k_all = k[layer].defined() ? at::cat({k[layer], k_new}, 2) : k_new;
   at::Tensor v_all = v[layer].defined() ? at::cat({v[layer], v_new}, 2) : v_new;
   const std::int64_t S = k_all.size(2);
+  if (streaming) {
+    const std::int64_t sinks = streaming->sink_tokens, recent = streaming->window - 1;
+    if (S > sinks + recent) {  // copies, for the reason below
+      k[layer] = at::cat({k_all.narrow(2, 0, sinks), k_all.narrow(2, S - recent, recent)}, 2);
+      v[layer] = at::cat({v_all.narrow(2, 0, sinks), v_all.narrow(2, S - recent, recent)}, 2);
+    } else {
+      k[layer] = k_all, v[layer] = v_all;
+    }
+    return {k_all, v_all};
+  }
   const bool trim = bounded && keep > 0 && S > keep;
   // A trimmed layer's kept keys are a copy: a view would pin the whole concatenation.
   k[layer] = trim ? k_all.narrow(2, S - keep, keep).clone() : k_all;
@@ -22,8 +32,13 @@ std::pair<at::Tensor, at::Tensor> KvCache::append(std::size_t layer, std::size_t
   return {k_all, v_all};
 }
 
+std::int64_t KvCache::next_position() const {
+  if (!streaming || k.empty() || !k.front().defined()) return tokens;
+  return k.front().size(2);
+}
+
 KvCache KvCache::prefix(std::int64_t p, std::int64_t batch) const {
-  SINKLAB_CHECK(!bounded, "a bounded KV cache may have dropped positions: it has no prefix to cut");
+  SINKLAB_CHECK(!bounded && !streaming, "a bounded KV cache may have dropped positions: it has no prefix to cut");
   SINKLAB_CHECK(p >= 0 && p <= tokens, "a prefix of {} positions from a cache of {}", p, tokens);
   KvCache out;
   out.tokens = p;

@@ -10,18 +10,33 @@
 
 namespace sinklab {
 
+// StreamingLLM's cache (Xiao et al. 2024): the first `sink_tokens` positions of the text plus
+// the most recent ones, so that each query attends over at most sink_tokens + window positions,
+// itself included (sink_tokens 0: window attention). Positions are those within the cache, not
+// the text's: keys are kept before RoPE and rotated at their cache index on every step (their
+// "position shift"), so a stream longer than the model's context stays within it.
+struct StreamingPolicy {
+  std::int64_t sink_tokens = 0;
+  std::int64_t window = 0;
+};
+
 struct KvCache {
-  // Per layer [B, kv_heads, kept, head_dim]; k already rotated. A sliding layer keeps only the
-  // last window - 1 positions (no later query can see further back), so its `kept` is shorter.
+  // Per layer [B, kv_heads, kept, head_dim]; k already rotated (streaming: not yet rotated). A
+  // sliding layer keeps only the last window - 1 positions (no later query can see further
+  // back), so its `kept` is shorter.
   std::vector<at::Tensor> k, v;
   std::int64_t tokens = 0;  // positions seen so far (the forward pass counts them)
   bool bounded = false;     // sliding layers drop what no later query sees (then no prefix() can be cut)
+  std::optional<StreamingPolicy> streaming;  // evicts to sinks + window (then bounded too)
   std::int64_t length() const { return tokens; }
+  // The position the next token takes: tokens seen, or with streaming its index in the cache.
+  std::int64_t next_position() const;
   // The cache of the first `p` positions (an unbounded cache's views), each layer expanded to
   // `batch` rows when batch > 0.
   KvCache prefix(std::int64_t p, std::int64_t batch = 0) const;
   // Appends this step's keys/values for `layer` and returns all it attends over (the kept ones
-  // and the new ones); a bounded cache then keeps at most the last `keep` positions (0: all).
+  // and the new ones); a bounded cache then keeps at most the last `keep` positions (0: all), a
+  // streaming one its sink tokens and the last window - 1.
   std::pair<at::Tensor, at::Tensor> append(std::size_t layer, std::size_t layers, const at::Tensor& k_new,
                                            const at::Tensor& v_new, std::int64_t keep = 0);
 };

@@ -156,15 +156,33 @@ at::Tensor TransformerLM::block(std::int64_t l, at::Tensor h, const AttentionMas
     k = hooks.pass(site("k_normed"), k);
   }
   q = q.transpose(1, 2), k = k.transpose(1, 2), v = v.transpose(1, 2);  // [B, heads, T, hd]
-  if (rope.cos.defined()) {
+  if (cache && cache->streaming) {
+    // StreamingLLM: the cache holds keys before RoPE; all of them are rotated at their index in
+    // the cache (the new ones' indices are their positions, which the forward pass counted so).
+    SINKLAB_INPUT_CHECK(rope.cos.defined(), "a streaming KV cache re-positions keys, which needs RoPE: {} has learned "
+                        "positions", s.model_type);
+    SINKLAB_INPUT_CHECK(!hooks.edits(site("rot_k")), "{} cannot be edited with a streaming KV cache (its keys are "
+                        "rotated again at every step): edit k", site("rot_k"));
     q = apply_rope(q, rope.cos, rope.sin, s.rotary_dim());
-    k = apply_rope(k, rope.cos, rope.sin, s.rotary_dim());
     q = hooks.pass(site("rot_q"), q.transpose(1, 2)).transpose(1, 2);
-    k = hooks.pass(site("rot_k"), k.transpose(1, 2)).transpose(1, 2);
+    std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v);
+    const std::int64_t S = k.size(2);
+    const Rope keys = this->rope(at::arange(S, k.options().dtype(at::kLong)).unsqueeze(0).expand({B, S}),
+                                 s.rope_local_theta > 0 && s.slides(l));
+    k = apply_rope(k, keys.cos, keys.sin, s.rotary_dim());
+    hooks.record(site("rot_k"), k.narrow(2, S - T, T).transpose(1, 2));
+  } else {
+    if (rope.cos.defined()) {
+      q = apply_rope(q, rope.cos, rope.sin, s.rotary_dim());
+      k = apply_rope(k, rope.cos, rope.sin, s.rotary_dim());
+      q = hooks.pass(site("rot_q"), q.transpose(1, 2)).transpose(1, 2);
+      k = hooks.pass(site("rot_k"), k.transpose(1, 2)).transpose(1, 2);
+    }
+    // Keys rotated; a bounded cache keeps a sliding layer's last window - 1 positions only.
+    if (cache)
+      std::tie(k, v) =
+          cache->append(std::size_t(l), std::size_t(s.num_layers), k, v, s.slides(l) ? *s.sliding_window - 1 : 0);
   }
-  // Keys rotated; a bounded cache keeps a sliding layer's last window - 1 positions only.
-  if (cache)
-    std::tie(k, v) = cache->append(std::size_t(l), std::size_t(s.num_layers), k, v, s.slides(l) ? *s.sliding_window - 1 : 0);
   if (KV != H) {  // grouped-query attention: each K/V head serves H/KV query heads
     k = k.repeat_interleave(H / KV, 1);
     v = v.repeat_interleave(H / KV, 1);
@@ -209,7 +227,7 @@ at::Tensor TransformerLM::forward(const at::Tensor& input_ids, HookPoints& hooks
   const ModelSpec& s = spec_;
   // Everything is computed where the weights are (CPU, or CUDA after to()).
   const auto [ids, attention_mask] = prepare_inputs(input_ids, attention_mask_in, token_embed_.device(), s.vocab_size);
-  const std::int64_t past = cache ? cache->length() : 0;
+  const std::int64_t past = cache ? cache->next_position() : 0;
   SINKLAB_INPUT_CHECK(s.rotary || past + ids.size(1) <= s.max_positions, "{} takes at most {} positions, got {}",
                       s.model_type, s.max_positions, past + ids.size(1));
   const LayerContext c = layer_context(ids, past, attention_mask);

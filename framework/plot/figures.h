@@ -40,7 +40,17 @@ struct TokenStrip {
   std::vector<bool> muted;                            // optional: drawn hatched grey (e.g. left out of the fit)
 };
 
+// Bars side by side (one per label), e.g. an effect per intervention, with an optional dashed
+// reference line across (the clean run's value). NaN values draw no bar and say "n/a".
+struct BarChart {
+  std::string title, y_label;
+  std::vector<std::string> labels;
+  std::vector<double> values;
+  std::optional<double> reference;
+};
+
 void render_line_plot(const LinePlot& plot, const std::string& stem);
+void render_bar_chart_grid(const std::vector<BarChart>& charts, int cols, const std::string& title, const std::string& stem);
 void render_heatmap(const Heatmap& map, const std::string& stem);
 // Several panels on one sheet, `cols` per row, with an overall title.
 void render_line_plot_grid(const std::vector<LinePlot>& plots, int cols, const std::string& title, const std::string& stem);

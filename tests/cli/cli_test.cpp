@@ -385,3 +385,26 @@ TEST_CASE("few-shot evaluation of dense and pruned tiny-phi3 on hamexam writes F
   expect_rejected({"eval.task=mmmlu"}, "did you mean 'mmlu'");
   expect_rejected({"eval.scoring=fast"}, "eval.scoring");
 }
+
+TEST_CASE("the tiny-phi3 interventions example runs every kind of entry and draws its figures", "[cli][interventions]") {
+  const auto shared_root = sinklab::test::shared_dir();
+  if (!shared_root) {
+    SINKLAB_SKIP("needs ../shared/models/tiny-phi3");
+  }
+  TempDir dir;
+  auto run = sinklab::test::sinklab({"run", example_config("tiny-phi3-interventions.yaml"), tiny_phi3_override(*shared_root),
+                                     "interventions.prompts=[mmlu]", "--results", dir / "results", "-q"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  const std::string out = dir / "results/tiny-phi3-interventions/latest";
+  for (const char* f : {"interventions_dense.png", "interventions_dense.svg", "kv_policies_dense.png"})
+    CHECK(fs::exists(out + "/figures/" + f));
+  auto mmlu = read_json(out + "/summary.json")["interventions"]["variants"]["dense"]["prompts"]["mmlu"];
+  CHECK(mmlu.size() == 9);  // clean + 8 entries
+  // The sink head's own attention is what the forced head's is not: layer 3 head 4 looks only at <s>.
+  CHECK(mmlu["force_first"]["heads"]["L3H4"]["alpha0"].get<double>() == Approx(1.0));
+  CHECK(mmlu["kv_full"]["perplexity"].get<double>() == Approx(mmlu["clean"]["perplexity"].get<double>()).epsilon(1e-5));
+  // Without <s> there is no sink and no tag: no head puts alpha0 > 0.3 on the first token.
+  CHECK(mmlu["no_bos"]["sink_rate"] == 0.0);
+  CHECK(mmlu["clean"]["max_activation"]["dimension"] == 135);
+}

@@ -6,6 +6,7 @@
 
 #include "tests/support/catch.h"
 
+#include "framework/eval/perplexity.h"
 #include "framework/intervene/intervention.h"
 #include "framework/model/transformer_lm.h"
 #include "framework/util/error.h"
@@ -116,4 +117,52 @@ TEST_CASE("a knocked-out head adds nothing to attn_out; patching the last resid_
   model.forward(ids_of({1, 2, 3}), longer);
   add_patch(longer.cache(), {}, wrong);
   CHECK_THROWS_WITH(model.forward(ids, wrong), Catch::Contains("the source run's [1, 3, 32] is not the target's [1, 6, 32]"));
+}
+
+// StreamingLLM's cache by identities: a window as long as the text is full attention. With a
+// window of 1 every token is computed seeing the sinks and itself at position sink_tokens, so
+// each streamed NLL is the last NLL of the sequence (sinks, token) in one ordinary pass. (With a
+// longer window the kept recent tokens were computed with the context they had then, which no
+// shorter ordinary pass reproduces: only the window-1 identity is exact.)
+TEST_CASE("a streamed KV cache: full and a long window equal one pass; sinks + window equal the kept tokens run alone",
+          "[intervene][kv]") {
+  test::TempDir dir;
+  const std::vector<std::int64_t> tokens{3, 1, 4, 1, 5, 9, 2, 6, 5, 3};
+  const auto T = std::int64_t(tokens.size());
+  for (const char* type : {"llama", "gpt_neox", "gemma2", "qwen3"}) {
+    INFO(type);
+    auto ckpt = test::write_tiny_checkpoint(dir, type, 44, at::kFloat);
+    auto model = TransformerLM::load(ckpt.dir);
+    // -log p(tokens[t + 1] | seq) where seq ends with tokens[t]: one ordinary pass.
+    auto last_nll = [&](const std::vector<std::int64_t>& seq, std::int64_t next) {
+      auto lp = at::log_softmax(model.forward(ids_of(seq))[0][std::int64_t(seq.size()) - 1].to(at::kDouble), -1);
+      return -lp[next].item<double>();
+    };
+    HookPoints none = HookPoints::none();
+    const auto one_pass = at::log_softmax(model.forward(ids_of(tokens))[0].to(at::kDouble), -1);
+    const auto full = streaming_nll(model, tokens, std::nullopt, none);
+    const auto wide = streaming_nll(model, tokens, StreamingPolicy{0, T}, none);
+    const auto wide_sinks = streaming_nll(model, tokens, StreamingPolicy{4, T - 4}, none);
+    REQUIRE(full.size() == std::size_t(T - 1));
+    for (std::int64_t t = 0; t + 1 < T; ++t) {
+      const double want = -one_pass[t][tokens[std::size_t(t + 1)]].item<double>();
+      CHECK(std::abs(full[std::size_t(t)] - want) < 1e-4);
+      CHECK(std::abs(wide[std::size_t(t)] - want) < 1e-4);
+      CHECK(std::abs(wide_sinks[std::size_t(t)] - want) < 1e-4);
+    }
+    const auto alone = streaming_nll(model, tokens, StreamingPolicy{0, 1}, none);
+    const auto sinks2 = streaming_nll(model, tokens, StreamingPolicy{2, 1}, none);
+    for (std::int64_t t = 0; t + 1 < T; ++t) {
+      const auto i = std::size_t(t);
+      CHECK(std::abs(alone[i] - last_nll({tokens[i]}, tokens[i + 1])) < 1e-4);
+      std::vector<std::int64_t> kept;  // the first 2 tokens, then token t
+      for (std::int64_t j = 0; j <= t; ++j)
+        if (j < 2 || j == t) kept.push_back(tokens[std::size_t(j)]);
+      CHECK(std::abs(sinks2[i] - last_nll(kept, tokens[i + 1])) < 1e-4);
+    }
+  }
+  auto gpt2 = test::write_tiny_checkpoint(dir, "gpt2", 45, at::kFloat);
+  auto learned = TransformerLM::load(gpt2.dir);
+  HookPoints none = HookPoints::none();
+  CHECK_THROWS_WITH(streaming_nll(learned, tokens, StreamingPolicy{1, 2}, none), Catch::Contains("needs RoPE"));
 }

@@ -1,0 +1,197 @@
+// The interventions part: its stage per variant, the index checks before a run, and its report
+// (the effects against the clean run, from the run's datasets only).
+#include "experiments/interventions/part.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <set>
+
+#include "experiments/checkpoint/stage_names.h"
+#include "framework/hooks/hook_sites.h"
+#include "framework/plot/figures.h"
+#include "framework/util/error.h"
+#include "framework/util/tensors.h"
+
+namespace sinklab::interventions {
+
+std::vector<checkpoint::PromptSpec> selected_prompts(const Section& section, const std::vector<checkpoint::PromptSpec>& all) {
+  std::vector<checkpoint::PromptSpec> out;
+  for (const auto& p : all)
+    if (section.prompts.empty() || std::find(section.prompts.begin(), section.prompts.end(), p.id) != section.prompts.end())
+      out.push_back(p);
+  return out;
+}
+
+std::vector<std::unique_ptr<Stage>> InterventionsPart::variant_stages(const checkpoint::Inputs& inputs,
+                                                                      const checkpoint::ResolvedModel& m) const {
+  std::vector<std::unique_ptr<Stage>> out;
+  out.push_back(make_intervene_stage(section_, inputs, m));
+  return out;
+}
+
+void InterventionsPart::check_indices(const checkpoint::Inputs&, const ModelSpec& spec,
+                                      const checkpoint::ResolvedModel& m) const {
+  for (const auto& [name, e] : section_.entries) {
+    const std::string key = "interventions.entries." + name;
+    SINKLAB_INPUT_CHECK(!e.kv || spec.rotary, "{}.kv: a streaming KV cache re-positions the kept keys (StreamingLLM), "
+                        "which needs RoPE: {} ({}) has learned positions", key, m.display_name, spec.model_type);
+    for (std::size_t i = 0; i < e.ablate.size(); ++i) {
+      const Ablation& a = e.ablate[i];
+      const HookSite& site = hook_site(a.site);
+      SINKLAB_INPUT_CHECK(computes_site(spec, site), "{}.ablate[{}].site: {} ({}) has no site '{}': {}", key, i,
+                          m.display_name, spec.model_type, a.site, site.meaning);
+      for (auto l : a.layers)
+        SINKLAB_INPUT_CHECK(l < spec.num_layers, "{}.ablate[{}].layers: layer {} does not exist: {} has layers 0..{}",
+                            key, i, l, m.display_name, spec.num_layers - 1);
+      const bool kv_heads = site.heads == HeadKind::key_value;
+      const std::int64_t heads = kv_heads ? spec.num_kv_heads : spec.num_heads;
+      for (auto h : a.heads)
+        SINKLAB_INPUT_CHECK(h < heads, "{}.ablate[{}].heads: head {} does not exist: {} has {} {}heads (0..{})", key, i,
+                            h, m.display_name, heads, kv_heads ? "key/value " : "", heads - 1);
+    }
+  }
+  for (std::size_t i = 0; i < section_.heads.size(); ++i) {
+    const HeadRef& h = section_.heads[i];
+    SINKLAB_INPUT_CHECK(h.layer < spec.num_layers && h.head < spec.num_heads,
+                        "interventions.heads[{}]: layer {} head {} does not exist: {} has layers 0..{}, heads 0..{}", i,
+                        h.layer, h.head, m.display_name, spec.num_layers - 1, spec.num_heads - 1);
+  }
+}
+
+namespace {
+
+// exp(mean NLL) over the entries of `nll` whose target is in `keep`; NaN when none is.
+double perplexity_over(const std::vector<double>& nll, const std::vector<double>& targets, const std::set<std::int64_t>& keep) {
+  double sum = 0;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < nll.size(); ++i)
+    if (keep.count(std::int64_t(targets[i]))) sum += nll[i], ++n;
+  return n > 0 ? std::exp(sum / double(n)) : NAN;
+}
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0;
+  std::size_t n = 0;
+  for (double x : v)
+    if (std::isfinite(x)) s += x, ++n;
+  return n ? s / double(n) : NAN;
+}
+
+}  // namespace
+
+void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& dir,
+                               nlohmann::ordered_json& summary) const {
+  nlohmann::ordered_json& js = summary["interventions"];
+  js["metrics"] = {
+      {"perplexity", "exp(mean NLL) over the text positions every run of the prompt scores (dropping the first "
+                     "token leaves one fewer)"},
+      {"alpha0", "mean over queries of a head's attention to position 0 (the first-token share; sinklab's alpha_0)"},
+      {"sink_rate", fmt::format("Sink-epsilon: share of heads with alpha0 > {} (Gu et al. 2024)", section_.sink_epsilon)},
+      {"max_activation", "largest |resid_post| over layers and positions (Sun et al.'s massive activations are > 100 "
+                         "and > 1000x their token's median)"}};
+  const auto prompts = selected_prompts(section_, inputs.prompts);
+  for (const auto& m : inputs.models) {
+    const std::string base = "/" + checkpoint::stage_names::intervene(m.variant);
+    const auto entries = run.read_strings(base + "/entries");
+    nlohmann::ordered_json& vj = js["variants"][m.variant];
+    // Per entry, averaged over the prompts: the bars (NLL, not perplexity, averages across texts).
+    std::map<std::string, std::vector<double>> ppl, rate, act;
+    std::map<std::string, std::vector<std::vector<double>>> head_share;  // entry -> per head ref -> prompts
+    std::vector<plot::LinePlot> kv;  // per prompt: the running mean NLL of the clean and the streamed runs
+    bool any_streamed = false;
+    for (const auto& p : prompts) {
+      const std::string g = base + "/prompts/" + p.id;
+      kv.push_back({p.id + ": NLL vs position", "text position", "mean NLL so far (nats)", false, false, {}});
+      std::set<std::int64_t> common;  // text positions every run scores
+      bool first = true;
+      for (const auto& e : entries) {
+        auto t = to_doubles(run.read(g + "/" + e + "/targets"));
+        std::set<std::int64_t> these;
+        for (double x : t) these.insert(std::int64_t(x));
+        if (first) common = these, first = false;
+        else {
+          std::set<std::int64_t> both;
+          std::set_intersection(common.begin(), common.end(), these.begin(), these.end(), std::inserter(both, both.end()));
+          common = both;
+        }
+      }
+      for (const auto& e : entries) {
+        const std::string eg = g + "/" + e;
+        auto nll = to_doubles(run.read(eg + "/nll")), targets = to_doubles(run.read(eg + "/targets"));
+        nlohmann::ordered_json ej;
+        ej["perplexity"] = perplexity_over(nll, targets, common);
+        ej["scored_tokens"] = std::int64_t(common.size());
+        ej["mean_nll"] = std::log(ej["perplexity"].get<double>());
+        ppl[e].push_back(ej["mean_nll"].get<double>());
+        if (run.has(eg + "/alpha0")) {
+          auto alpha0 = run.read(eg + "/alpha0");  // [L, H]
+          const double r = (alpha0 > section_.sink_epsilon).to(at::kDouble).mean().item<double>();
+          ej["sink_rate"] = r;
+          rate[e].push_back(r);
+          auto top = run.read(eg + "/top_activation");  // [L, 3]
+          const std::int64_t l = top.select(1, 2).abs().argmax().item<std::int64_t>();
+          ej["max_activation"] = {{"layer", l}, {"position", std::int64_t(top[l][0].item<double>())},
+                                  {"dimension", std::int64_t(top[l][1].item<double>())},
+                                  {"value", top[l][2].item<double>()},
+                                  {"median_abs", run.read(eg + "/abs_median")[l].item<double>()}};
+          act[e].push_back(std::abs(top[l][2].item<double>()));
+          auto& shares = head_share[e];
+          shares.resize(section_.heads.size());
+          for (std::size_t i = 0; i < section_.heads.size(); ++i) {
+            const double a = alpha0[section_.heads[i].layer][section_.heads[i].head].item<double>();
+            ej["heads"][fmt::format("L{}H{}", section_.heads[i].layer, section_.heads[i].head)]["alpha0"] = a;
+            shares[i].push_back(a);
+          }
+        } else {  // streamed: the policy and the NLL curve
+          any_streamed = true;
+          ej["kv"] = {{"policy", std::get<std::string>(*run.attr(eg + "/nll", "policy"))},
+                      {"sink_tokens", std::get<std::int64_t>(*run.attr(eg + "/nll", "sink_tokens"))},
+                      {"window", std::get<std::int64_t>(*run.attr(eg + "/nll", "window"))}};
+        }
+        if (!run.has(eg + "/alpha0") || e == "clean") {
+          std::vector<double> x, y;
+          double sum = 0;
+          for (std::size_t i = 0; i < nll.size(); ++i) {
+            sum += nll[i];
+            x.push_back(targets[i]);
+            y.push_back(sum / double(i + 1));
+          }
+          kv.back().series.push_back({e, x, y, false});
+        }
+        vj["prompts"][p.id][e] = ej;
+      }
+    }
+    // The bars: each effect per entry, mean over prompts, against the clean run's value.
+    auto chart = [&](const std::string& title, const std::string& y, std::map<std::string, std::vector<double>>& by) {
+      plot::BarChart c{title, y, {}, {}, {}};
+      for (const auto& e : entries) {
+        c.labels.push_back(e);
+        c.values.push_back(by.count(e) ? mean_of(by[e]) : NAN);
+      }
+      if (by.count("clean")) c.reference = mean_of(by["clean"]);
+      return c;
+    };
+    std::vector<plot::BarChart> charts{chart("Mean NLL (log perplexity)", "nats per token", ppl),
+                                       chart(fmt::format("Sink rate (alpha0 > {})", section_.sink_epsilon),
+                                             "share of heads", rate),
+                                       chart("Largest activation", "max |resid_post|", act)};
+    for (std::size_t i = 0; i < section_.heads.size(); ++i) {
+      std::map<std::string, std::vector<double>> by;
+      for (auto& [e, shares] : head_share) by[e] = shares[i];
+      charts.push_back(chart(fmt::format("L{}H{} attention to position 0", section_.heads[i].layer,
+                                         section_.heads[i].head), "alpha0", by));
+    }
+    plot::render_bar_chart_grid(charts, std::min<int>(int(charts.size()), 2),
+                                fmt::format("Interventions on {} (mean over {} prompt{})", m.variant, prompts.size(),
+                                            prompts.size() == 1 ? "" : "s"),
+                                dir + "/interventions_" + m.variant);
+    if (any_streamed)
+      plot::render_line_plot_grid(kv, std::min<int>(int(kv.size()), 2), "KV-cache policies on " + m.variant,
+                                  dir + "/kv_policies_" + m.variant);
+  }
+}
+
+}  // namespace sinklab::interventions

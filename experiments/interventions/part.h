@@ -1,0 +1,36 @@
+#pragma once
+// Interventions on every variant (issue 19): each named entry of `interventions:` run against
+// the clean model on the chosen prompts, in one stage per variant:
+//   intervene.V   per prompt and entry (and "clean"): next-token NLL with the text position each
+//                 scores, attention to position 0 per head (alpha_0), the largest |resid_post| and
+//                 its median per layer
+// Its report: the effects against the clean run per variant (figures/interventions_V: perplexity,
+// Sink-epsilon rate, largest activation, chosen heads' alpha_0) and, for streamed entries, NLL vs
+// position (figures/kv_policies_V); the numbers in summary.json under "interventions".
+#include "experiments/checkpoint/part.h"
+#include "experiments/interventions/config.h"
+
+namespace sinklab::interventions {
+
+class InterventionsPart : public checkpoint::Part {
+ public:
+  explicit InterventionsPart(Section section) : section_(std::move(section)) {}
+  std::vector<std::unique_ptr<Stage>> variant_stages(const checkpoint::Inputs& inputs,
+                                                     const checkpoint::ResolvedModel& model) const override;
+  void report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& figures_dir,
+              nlohmann::ordered_json& summary) const override;
+  nlohmann::ordered_json report_reads() const override { return {{"interventions", encode_value(section_)}}; }
+  void check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
+                     const checkpoint::ResolvedModel& model) const override;
+
+ private:
+  Section section_;
+};
+
+// The prompts `section` selects, in config order.
+std::vector<checkpoint::PromptSpec> selected_prompts(const Section& section, const std::vector<checkpoint::PromptSpec>& all);
+
+std::unique_ptr<Stage> make_intervene_stage(const Section& section, const checkpoint::Inputs& inputs,
+                                            const checkpoint::ResolvedModel& model);
+
+}  // namespace sinklab::interventions
