@@ -39,8 +39,14 @@ void RunConfig::validate_model_sections(const Decoder& d) const {
   }
   if (metrics)
     for (const auto& id : metrics->prompts) known(id, "metrics.prompts");
-  if (interventions)
+  if (interventions) {
     for (const auto& id : interventions->prompts) known(id, "interventions.prompts");
+    for (const auto& [name, e] : interventions->entries) known(e.reference, "interventions.entries." + name + ".reference");
+    for (std::size_t i = 0; i < interventions->patching.size(); ++i) {
+      known(interventions->patching[i].clean, fmt::format("interventions.patching[{}].clean", i));
+      known(interventions->patching[i].corrupted, fmt::format("interventions.patching[{}].corrupted", i));
+    }
+  }
   for (const auto& [name, v] : variants) {
     const std::string key = "variants." + name;
     if (v.prune && !v.path.empty())

@@ -28,26 +28,31 @@ const auto f64 = at::TensorOptions().dtype(at::kDouble);
 
 Attrs meaning(const std::string& s) { return {{"meaning", s}}; }
 
-// The ids an entry runs on and, for each NLL it produces, the text position it scores.
+// The ids an entry runs on, what each decodes to, and for each NLL it produces the text
+// position it scores.
 struct EntryInput {
   std::vector<std::int64_t> ids;
+  std::vector<std::string> pieces;    // [T] the text each id adds (token selectors match these)
   std::vector<std::int64_t> targets;  // nll[i] scores text token targets[i]
 };
 
-EntryInput entry_input(const InterventionSpec& e, const std::vector<std::int64_t>& text, const Tokenizer& tok,
+EntryInput entry_input(const InterventionSpec& e, const checkpoint::TokenizedPrompt& text, const Tokenizer& tok,
                        const std::string& prompt_id) {
   EntryInput in;
-  in.ids = text;
+  in.ids = text.ids;
+  in.pieces = text.pieces;
   std::int64_t shift = 1;  // nll[i] predicts ids[i + 1]
   if (e.first_token == "drop") {
-    SINKLAB_INPUT_CHECK(text.size() >= 3, "prompt '{}' has {} tokens: first_token: drop needs at least 3", prompt_id,
-                        text.size());
+    SINKLAB_INPUT_CHECK(text.ids.size() >= 3, "prompt '{}' has {} tokens: first_token: drop needs at least 3", prompt_id,
+                        text.ids.size());
     in.ids.erase(in.ids.begin());
+    in.pieces.erase(in.pieces.begin());
     shift = 2;
   } else if (e.first_token == "replace") {
     auto with = tok.encode(e.replace_with, false);
     SINKLAB_INPUT_CHECK(!with.empty(), "replace_with '{}' encodes to no token", e.replace_with);
     in.ids[0] = with.front();
+    in.pieces[0] = tok.decode({with.front()}, false);
   }
   for (std::size_t i = 0; i + 1 < in.ids.size(); ++i) in.targets.push_back(std::int64_t(i) + shift);
   return in;
@@ -55,15 +60,18 @@ EntryInput entry_input(const InterventionSpec& e, const std::vector<std::int64_t
 
 class InterveneStage : public Stage {
  public:
-  InterveneStage(Section section, std::vector<PromptSpec> prompts, ResolvedModel model,
-                 std::shared_ptr<checkpoint::ModelPool> pool)
-      : section_(std::move(section)), prompts_(std::move(prompts)), model_(std::move(model)), pool_(std::move(pool)) {}
+  InterveneStage(Section section, std::vector<PromptSpec> prompts, std::vector<PromptSpec> all_prompts,
+                 ResolvedModel model, std::shared_ptr<checkpoint::ModelPool> pool)
+      : section_(std::move(section)), prompts_(std::move(prompts)), all_prompts_(std::move(all_prompts)),
+        model_(std::move(model)), pool_(std::move(pool)) {}
   std::string name() const override { return checkpoint::stage_names::intervene(model_.variant); }
   int version() const override { return 1; }
   nlohmann::ordered_json reads() const override {
     auto s = encode_value(section_);
     s.erase("heads");  // only the report reads them
-    return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(prompts_)}, {"interventions", s}};
+    // References and patching read prompts the section may not select: all of them are keyed.
+    return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(all_prompts_)},
+            {"selected", section_.prompts}, {"interventions", s}};
   }
   std::vector<std::string> input_files() const override { return model_.files(); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
@@ -95,7 +103,20 @@ class InterveneStage : public Stage {
         c.kv_cache = std::max(c.kv_cache, kept * per_token);
       }
     }
-    c.fit = "prompts[].max_tokens or interventions.prompts, interventions.entries.*.kv.window, model.dtype: bfloat16";
+    // A patching grid: the clean run recording the site, the corrupted run, one pass per cell.
+    for (const auto& grid : section_.patching) {
+      const double T = double(checkpoint::prompt_length(model_.dir, prompt_named(grid.clean)));
+      const HookSite& site = hook_site(grid.site);
+      const double rows = !site.per_block ? 1 : grid.layers.empty() ? double(s.num_layers) : double(grid.layers.size());
+      const double cols = !site.has_heads() ? T : double(site.heads == HeadKind::key_value ? s.num_kv_heads : s.num_heads);
+      StageCost pass;
+      checkpoint::add_forward(pass, s, dt, 1, T);
+      c.activations = std::max(c.activations, pass.activations);
+      c.flops += pass.flops * (rows * cols + 2);
+      c.hooks = std::max(c.hooks, rows * T * T * double(s.num_heads) * 4);  // at most: every layer's pattern
+    }
+    c.fit = "prompts[].max_tokens or interventions.prompts, interventions.entries.*.kv.window, "
+            "interventions.patching[].layers, model.dtype: bfloat16";
     return c;
   }
 
@@ -112,7 +133,7 @@ class InterveneStage : public Stage {
     out.write_strings("entries", names, meaning("the runs per prompt: clean, then each intervention, [E]"));
     std::int64_t steps = 0;
     for (const auto& r : runs) steps += r.second.kv ? 4 : 1;  // a streamed run costs a few passes' time
-    Progress progress(name(), std::int64_t(prompts_.size()) * steps);
+    Progress progress(name(), std::int64_t(prompts_.size()) * steps + std::int64_t(section_.patching.size()));
     for (const auto& prompt : prompts_) {
       auto tp = checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(prompt), prompt.max_tokens);
       SINKLAB_INPUT_CHECK(tp.ids.size() >= 2, "prompt '{}' has {} token(s): interventions need at least 2", prompt.id,
@@ -120,10 +141,18 @@ class InterveneStage : public Stage {
       const std::string g = "prompts/" + prompt.id;
       checkpoint::write_prompt_tokens(out, g, tp);
       for (const auto& [entry, e] : runs) {
-        const EntryInput in = entry_input(e, tp.ids, *lm.tokenizer, prompt.id);
+        const EntryInput in = entry_input(e, tp, *lm.tokenizer, prompt.id);
         const std::string eg = g + "/" + entry;
-        if (e.kv) streamed(*lm.model, e, in, out, eg);
-        else one_pass(*lm.model, e, in, out, eg);
+        std::vector<Ablation> applied;
+        const auto reference = reference_run(lm, e, prompt);
+        for (const auto& a : e.ablate)
+          if (auto resolved = at_tokens(a, in.pieces)) applied.push_back(*resolved);
+        if (e.kv) streamed(*lm.model, e, applied, in, out, eg);
+        else one_pass(*lm.model, applied, reference, in, out, eg);
+        std::vector<std::int64_t> positions;  // what the token selectors found, for the record
+        for (const auto& a : applied) positions.insert(positions.end(), a.positions.begin(), a.positions.end());
+        if (!positions.empty()) out.set_attr("/" + eg, "ablated_positions", positions);
+        out.set_attr("/" + eg, "ablations_applied", std::int64_t(applied.size()));
         const auto N = std::int64_t(in.targets.size());
         out.write(eg + "/targets", at::tensor(in.targets, f64.dtype(at::kLong)),
                   meaning("the prompt token (0-based, in /" + g + "/input_ids) each nll entry scores, [N]"));
@@ -132,6 +161,10 @@ class InterveneStage : public Stage {
         progress.advance(e.kv ? 4 : 1);
       }
     }
+    for (const auto& grid : section_.patching) {
+      patch_grid(lm, grid, out);
+      progress.advance();
+    }
     out.set_attr("/", "sink_epsilon", section_.sink_epsilon);
     out.write("layers", at::arange(L, f64.dtype(at::kLong)), meaning("layers of alpha0 and the activations, [L]"));
     out.set_attr("/", "heads", H);
@@ -139,11 +172,98 @@ class InterveneStage : public Stage {
   }
 
  private:
-  void add_edits(const InterventionSpec& e, std::int64_t layers, HookPoints& hooks) const {
-    for (const auto& a : e.ablate) add_ablation(a, layers, hooks);
+  const PromptSpec& prompt_named(const std::string& id) const {
+    for (const auto& p : all_prompts_)
+      if (p.id == id) return p;
+    throw InputError(fmt::format("no prompt '{}'", id));  // the config's validation names it first
   }
 
-  void one_pass(const LanguageModel& model, const InterventionSpec& e, const EntryInput& in, Hdf5File& out,
+  // The clean run of the entry's reference prompt (default: this prompt) at every site its mean
+  // and resample ablations edit; empty when none does.
+  std::map<std::string, at::Tensor> reference_run(const checkpoint::LoadedModel& lm, const InterventionSpec& e,
+                                                  const PromptSpec& prompt) const {
+    if (!e.reads_reference()) return {};
+    const PromptSpec& ref = e.reference.empty() ? prompt : prompt_named(e.reference);
+    auto tp = checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(ref), ref.max_tokens);
+    std::set<std::string> names;
+    for (const auto& a : e.ablate)
+      for (const auto& n : ablated_sites(a, lm.model->spec().num_layers)) names.insert(n);
+    HookPoints record = HookPoints::only(names);
+    lm.model->forward(at::tensor(tp.ids, f64.dtype(at::kLong)).unsqueeze(0), record);
+    return record.cache();
+  }
+
+  // One patching grid: the corrupted run's logit difference with the clean value of the site
+  // patched in at one (layer, position) - or (layer, head), all positions - at a time.
+  void patch_grid(const checkpoint::LoadedModel& lm, const PatchingSpec& p, Hdf5File& out) const {
+    const LanguageModel& model = *lm.model;
+    const ModelSpec& spec = model.spec();
+    const HookSite& site = hook_site(p.site);
+    auto tokenized = [&](const std::string& id) {
+      const PromptSpec& prompt = prompt_named(id);
+      return checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(prompt), prompt.max_tokens);
+    };
+    const auto clean = tokenized(p.clean), corrupted = tokenized(p.corrupted);
+    const std::string key = "interventions.patching '" + p.name + "'";
+    SINKLAB_INPUT_CHECK(clean.ids.size() == corrupted.ids.size(), "{}: the clean prompt '{}' has {} tokens, the "
+                        "corrupted '{}' {}: patching needs prompts of one length (`sinklab tokenize` shows them)", key,
+                        p.clean, clean.ids.size(), p.corrupted, corrupted.ids.size());
+    // The answer's first token that is not blank: SentencePiece encodes " Mary" as "▁", "▁Mary".
+    auto token_of = [&](const std::string& text) {
+      for (auto id : lm.tokenizer->encode(text, false)) {
+        const std::string piece = lm.tokenizer->decode({id}, false);
+        if (piece.find_first_not_of(" \t\n") != std::string::npos) return id;
+      }
+      throw InputError(fmt::format("{}: '{}' encodes to no token that is not blank", key, text));
+    };
+    const std::int64_t answer = token_of(p.answer), wrong = token_of(p.wrong);
+    SINKLAB_INPUT_CHECK(answer != wrong, "{}: answer '{}' and wrong '{}' begin with the same token", key, p.answer, p.wrong);
+    std::vector<std::int64_t> layers = p.layers;
+    if (!site.per_block) layers = {-1};
+    else if (layers.empty())
+      for (std::int64_t l = 0; l < spec.num_layers; ++l) layers.push_back(l);
+    std::set<std::string> names;
+    for (auto l : layers) names.insert(site.full_name(int(l)));
+    auto ids_of = [](const std::vector<std::int64_t>& v) { return at::tensor(v, f64.dtype(at::kLong)).unsqueeze(0); };
+    auto logit_diff = [&](const at::Tensor& logits) {  // [1, T, V] -> at the last position
+      const at::Tensor last = logits[0][logits.size(1) - 1].to(at::kCPU).to(at::kDouble);
+      return (last[answer] - last[wrong]).item<double>();
+    };
+    HookPoints record = HookPoints::only(names);
+    const double clean_diff = logit_diff(model.forward(ids_of(clean.ids), record));
+    const double corrupted_diff = logit_diff(model.forward(ids_of(corrupted.ids)));
+    const bool by_head = site.has_heads();
+    const std::int64_t cols = by_head ? (site.heads == HeadKind::key_value ? spec.num_kv_heads : spec.num_heads)
+                                      : std::int64_t(corrupted.ids.size());
+    auto grid = at::zeros({std::int64_t(layers.size()), cols}, f64);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const std::string name = site.full_name(int(layers[i]));
+      for (std::int64_t j = 0; j < cols; ++j) {
+        HookPoints hooks = HookPoints::none();
+        const std::vector<std::int64_t> at{j}, all;
+        add_patch({{name, record.at(name)}}, by_head ? all : at, hooks, by_head ? at : all);
+        grid[std::int64_t(i)][j] = logit_diff(model.forward(ids_of(corrupted.ids), hooks));
+      }
+    }
+    const std::string g = "patching/" + p.name;
+    const double span = clean_diff - corrupted_diff;
+    out.write(g + "/logit_diff", grid,
+              meaning(fmt::format("logit(answer) - logit(wrong) at the last position with the clean {} patched in, "
+                                  "[layer, {}]", site.short_name, by_head ? "head" : "position")));
+    out.write(g + "/normalized", (grid - corrupted_diff) / span,
+              meaning("(patched - corrupted) / (clean - corrupted) logit difference: 1 = the clean run's, 0 = the "
+                      "corrupted run's, [layer, " + std::string(by_head ? "head" : "position") + "]"));
+    out.write(g + "/layers", at::tensor(layers, f64.dtype(at::kLong)), meaning("the grid's rows (-1: a model-level site), [L]"));
+    out.write_strings(g + "/corrupted_tokens", corrupted.pieces, meaning("the corrupted prompt's tokens, [T]"));
+    out.set_attr("/" + g, "clean_logit_diff", clean_diff);
+    out.set_attr("/" + g, "corrupted_logit_diff", corrupted_diff);
+    out.set_attr("/" + g, "answer_token", lm.tokenizer->decode({answer}, false));
+    out.set_attr("/" + g, "wrong_token", lm.tokenizer->decode({wrong}, false));
+    out.set_attr("/" + g, "columns", std::string(by_head ? "head" : "position"));
+  }
+
+  void one_pass(const LanguageModel& model, const std::vector<Ablation>& ablations,
+                const std::map<std::string, at::Tensor>& reference, const EntryInput& in, Hdf5File& out,
                 const std::string& g) const {
     const ModelSpec& spec = model.spec();
     const std::int64_t L = spec.num_layers, H = spec.num_heads;
@@ -170,7 +290,7 @@ class InterveneStage : public Stage {
       top[l][2] = x.view({-1})[flat].item<double>();
       median[l] = mag.median().item<double>();
     });
-    add_edits(e, L, hooks);
+    for (const auto& a : ablations) add_ablation(a, L, hooks, reference);
     const auto ids = at::tensor(in.ids, f64.dtype(at::kLong));
     auto lp = at::log_softmax(model.forward(ids.unsqueeze(0), hooks)[0].to(at::kCPU).to(at::kDouble), -1);  // [T, V]
     const std::int64_t T = ids.size(0);
@@ -181,12 +301,12 @@ class InterveneStage : public Stage {
     out.write(g + "/abs_median", median, meaning("median |x| of resid_post, [layer]"));
   }
 
-  void streamed(const LanguageModel& model, const InterventionSpec& e, const EntryInput& in, Hdf5File& out,
-                const std::string& g) const {
+  void streamed(const LanguageModel& model, const InterventionSpec& e, const std::vector<Ablation>& ablations,
+                const EntryInput& in, Hdf5File& out, const std::string& g) const {
     std::optional<StreamingPolicy> policy;
     if (e.kv->policy != "full") policy = StreamingPolicy{e.kv->policy == "sinks" ? e.kv->sink_tokens : 0, e.kv->window};
     HookPoints hooks = HookPoints::none();
-    add_edits(e, model.spec().num_layers, hooks);
+    for (const auto& a : ablations) add_ablation(a, model.spec().num_layers, hooks);
     auto nll = streaming_nll(model, in.ids, policy, hooks);
     out.write(g + "/nll", at::tensor(nll, f64),
               {{"meaning", std::string("-log p(token | what the KV cache kept of the tokens before it) in nats, [N]")},
@@ -196,7 +316,7 @@ class InterveneStage : public Stage {
   }
 
   Section section_;
-  std::vector<PromptSpec> prompts_;
+  std::vector<PromptSpec> prompts_, all_prompts_;
   ResolvedModel model_;
   std::shared_ptr<checkpoint::ModelPool> pool_;
 };
@@ -205,7 +325,8 @@ class InterveneStage : public Stage {
 
 std::unique_ptr<Stage> make_intervene_stage(const Section& section, const checkpoint::Inputs& inputs,
                                             const ResolvedModel& model) {
-  return std::make_unique<InterveneStage>(section, selected_prompts(section, inputs.prompts), model, inputs.pool);
+  return std::make_unique<InterveneStage>(section, selected_prompts(section, inputs.prompts), inputs.prompts, model,
+                                          inputs.pool);
 }
 
 }  // namespace sinklab::interventions

@@ -12,6 +12,7 @@
 #include "experiments/checkpoint/stage_names.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/plot/figures.h"
+#include "framework/plot/panels.h"
 #include "framework/util/error.h"
 #include "framework/util/tensors.h"
 
@@ -52,6 +53,15 @@ void InterventionsPart::check_indices(const checkpoint::Inputs&, const ModelSpec
         SINKLAB_INPUT_CHECK(h < heads, "{}.ablate[{}].heads: head {} does not exist: {} has {} {}heads (0..{})", key, i,
                             h, m.display_name, heads, kv_heads ? "key/value " : "", heads - 1);
     }
+  }
+  for (std::size_t i = 0; i < section_.patching.size(); ++i) {
+    const PatchingSpec& p = section_.patching[i];
+    const std::string key = fmt::format("interventions.patching[{}]", i);
+    SINKLAB_INPUT_CHECK(computes_site(spec, hook_site(p.site)), "{}.site: {} ({}) has no site '{}': {}", key,
+                        m.display_name, spec.model_type, p.site, hook_site(p.site).meaning);
+    for (auto l : p.layers)
+      SINKLAB_INPUT_CHECK(l < spec.num_layers, "{}.layers: layer {} does not exist: {} has layers 0..{}", key, l,
+                          m.display_name, spec.num_layers - 1);
   }
   for (std::size_t i = 0; i < section_.heads.size(); ++i) {
     const HeadRef& h = section_.heads[i];
@@ -191,6 +201,50 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
     if (any_streamed)
       plot::render_line_plot_grid(kv, std::min<int>(int(kv.size()), 2), "KV-cache policies on " + m.variant,
                                   dir + "/kv_policies_" + m.variant);
+  }
+  report_patching(run, inputs, dir, js);
+}
+
+// Each patching grid: the normalized logit difference per (layer, position or head), variants
+// side by side; the clean and corrupted differences and the strongest cell in the summary.
+void InterventionsPart::report_patching(const RunView& run, const checkpoint::Inputs& inputs, const std::string& dir,
+                                        nlohmann::ordered_json& js) const {
+  for (const auto& p : section_.patching) {
+    std::vector<plot::Heatmap> maps;
+    for (const auto& m : inputs.models) {
+      const std::string g = "/" + checkpoint::stage_names::intervene(m.variant) + "/patching/" + p.name;
+      const at::Tensor normalized = run.read(g + "/normalized");  // [L, C]
+      const auto layers = run.read(g + "/layers");
+      const bool by_head = std::get<std::string>(*run.attr(g, "columns")) == "head";
+      plot::Heatmap map;
+      map.title = m.variant;
+      map.x_label = by_head ? "head" : "position (corrupted prompt)";
+      map.y_label = "layer";
+      map.colorbar_label = "normalized logit diff";
+      map.rows = int(normalized.size(0));
+      map.cols = int(normalized.size(1));
+      map.values = to_doubles(normalized.reshape({-1}));
+      for (std::int64_t i = 0; i < layers.size(0); ++i) map.row_labels.push_back(std::to_string(layers[i].item<std::int64_t>()));
+      if (by_head)
+        for (int j = 0; j < map.cols; ++j) map.col_labels.push_back(std::to_string(j));
+      else
+        map.col_labels = plot::token_labels(run.read_strings(g + "/corrupted_tokens"), std::size_t(map.cols));
+      map.annotate = map.rows * map.cols <= 200;
+      maps.push_back(map);
+      const std::int64_t best = normalized.reshape({-1}).argmax().item<std::int64_t>();
+      js["patching"][p.name][m.variant] = {
+          {"clean_logit_diff", std::get<double>(*run.attr(g, "clean_logit_diff"))},
+          {"corrupted_logit_diff", std::get<double>(*run.attr(g, "corrupted_logit_diff"))},
+          {"answer_token", std::get<std::string>(*run.attr(g, "answer_token"))},
+          {"wrong_token", std::get<std::string>(*run.attr(g, "wrong_token"))},
+          {"strongest", {{"layer", layers[best / map.cols].item<std::int64_t>()},
+                         {by_head ? "head" : "position", best % map.cols},
+                         {"normalized", normalized.reshape({-1})[best].item<double>()}}}};
+    }
+    plot::render_heatmap_grid(maps, std::min<int>(int(maps.size()), 2),
+                              fmt::format("Activation patching '{}': {} of '{}' into '{}'", p.name, p.site, p.clean,
+                                          p.corrupted),
+                              dir + "/patching_" + p.name);
   }
 }
 

@@ -24,6 +24,8 @@ class InterventionsPart : public checkpoint::Part {
                      const checkpoint::ResolvedModel& model) const override;
 
  private:
+  void report_patching(const RunView& run, const checkpoint::Inputs& inputs, const std::string& figures_dir,
+                       nlohmann::ordered_json& summary) const;
   Section section_;
 };
 

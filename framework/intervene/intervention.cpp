@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "framework/hooks/hook_sites.h"
 #include "framework/util/error.h"
 
@@ -53,14 +55,28 @@ void Ablation::validate(const Decoder& d) const {
   if (s.short_name == "result") d.fail("site", "result is computed for hooks only: edit z (each head's output before W_O)");
   if (!s.has_heads() && !heads.empty()) d.fail("heads", fmt::format("site {} has no head axis", s.short_name));
   if (!s.per_block && !layers.empty()) d.fail("layers", fmt::format("site {} is model-level: it has no layers", s.short_name));
-  if (axes_of(s).position < 0 && !positions.empty())
-    d.fail("positions", fmt::format("site {} has no position axis", s.short_name));
+  if (axes_of(s).position < 0 && (!positions.empty() || !tokens.empty()))
+    d.fail(positions.empty() ? "tokens" : "positions", fmt::format("site {} has no position axis", s.short_name));
+  if ((op == "mean" || op == "resample") && axes_of(s).position < 0)
+    d.fail("op", fmt::format("{} replaces values by a reference run's at positions: site {} has none", op, s.short_name));
 }
 
-void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks) {
+std::optional<Ablation> at_tokens(const Ablation& a, const std::vector<std::string>& pieces) {
+  Ablation out = a;
+  out.tokens.clear();
+  if (a.tokens.empty()) return out;
+  std::vector<std::int64_t> found;
+  for (std::size_t t = 0; t < pieces.size(); ++t)
+    if (std::find(a.tokens.begin(), a.tokens.end(), pieces[t]) != a.tokens.end()) found.push_back(std::int64_t(t));
+  if (found.empty() && a.positions.empty()) return std::nullopt;
+  out.positions.insert(out.positions.end(), found.begin(), found.end());
+  std::sort(out.positions.begin(), out.positions.end());
+  out.positions.erase(std::unique(out.positions.begin(), out.positions.end()), out.positions.end());
+  return out;
+}
+
+std::vector<std::string> ablated_sites(const Ablation& a, std::int64_t num_layers) {
   const HookSite& site = hook_site(a.site);
-  SINKLAB_INPUT_CHECK(site.short_name != "result", "result is computed for hooks only: intervene on z instead");
-  const Axes axes = axes_of(site);
   std::vector<std::string> names;
   if (!site.per_block) {
     names.push_back(site.full_name(-1));
@@ -73,30 +89,57 @@ void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks)
       names.push_back(site.full_name(int(l)));
     }
   }
-  for (const auto& name : names) {
-    hooks.edit(name, [a, axes, name](const at::Tensor& value) {
+  return names;
+}
+
+void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks,
+                  const std::map<std::string, at::Tensor>& reference) {
+  const HookSite& site = hook_site(a.site);
+  SINKLAB_INPUT_CHECK(site.short_name != "result", "result is computed for hooks only: intervene on z instead");
+  SINKLAB_CHECK(a.tokens.empty(), "an ablation's tokens must be resolved to positions (at_tokens) before it is added");
+  const Axes axes = axes_of(site);
+  const bool by_reference = a.op == "mean" || a.op == "resample";
+  SINKLAB_INPUT_CHECK(!by_reference || axes.position >= 0, "op {} needs a site with a position axis; {} has none", a.op,
+                      site.short_name);
+  for (const auto& name : ablated_sites(a, num_layers)) {
+    at::Tensor ref;
+    if (by_reference) {
+      auto it = reference.find(name);
+      SINKLAB_INPUT_CHECK(it != reference.end(), "op {} on {} needs a reference run that recorded it", a.op, name);
+      // mean: over the reference's positions (and batch), broadcast to any length.
+      ref = a.op == "mean" ? it->second.mean(axes.position, /*keepdim=*/true).mean(0, /*keepdim=*/true) : it->second;
+    }
+    hooks.edit(name, [a, axes, name, ref](const at::Tensor& value) {
       const int last = int(value.dim()) - 1;
       const at::Tensor mask = selection(value, name, {{axes.head, &a.heads}, {axes.position, &a.positions}, {last, &a.dims}});
       if (a.op == "zero") return value.masked_fill(mask, 0.0);
       if (a.op == "set") return value.masked_fill(mask, a.value);
-      return at::where(mask, value * a.value, value);  // scale
+      if (a.op == "clamp") return at::where(mask, value.clamp(-std::abs(a.value), std::abs(a.value)), value);
+      if (a.op == "scale") return at::where(mask, value * a.value, value);
+      const at::Tensor r = ref.to(value.device(), value.scalar_type());
+      if (a.op == "resample")
+        SINKLAB_INPUT_CHECK(r.sizes() == value.sizes(), "resampling {}: the reference run's [{}] is not the target's [{}] "
+                            "(give a reference prompt of the same length)", name, fmt::join(r.sizes(), ", "),
+                            fmt::join(value.sizes(), ", "));
+      return at::where(mask, r.expand_as(value), value);
     });
   }
 }
 
 void add_patch(const std::map<std::string, at::Tensor>& source, const std::vector<std::int64_t>& positions,
-               HookPoints& hooks) {
+               HookPoints& hooks, const std::vector<std::int64_t>& heads) {
   for (const auto& [name, patched] : source) {
     const auto parsed = parse_hook_name(name);
     SINKLAB_INPUT_CHECK(parsed.has_value(), "no hook site '{}' to patch", name);
-    const int position_axis = axes_of(*parsed->site).position;
-    SINKLAB_INPUT_CHECK(positions.empty() || position_axis >= 0, "site {} has no position axis to patch at", name);
-    hooks.edit(name, [name, patched, positions, position_axis](const at::Tensor& value) {
+    const Axes axes = axes_of(*parsed->site);
+    SINKLAB_INPUT_CHECK(positions.empty() || axes.position >= 0, "site {} has no position axis to patch at", name);
+    SINKLAB_INPUT_CHECK(heads.empty() || axes.head >= 0, "site {} has no head axis to patch at", name);
+    hooks.edit(name, [name, patched, positions, heads, axes](const at::Tensor& value) {
       SINKLAB_INPUT_CHECK(value.sizes() == patched.sizes(), "patching {}: the source run's [{}] is not the target's [{}]",
                           name, fmt::join(patched.sizes(), ", "), fmt::join(value.sizes(), ", "));
       const at::Tensor src = patched.to(value.device(), value.scalar_type());
-      if (positions.empty()) return src;
-      return at::where(selection(value, name, {{position_axis, &positions}}), src, value);
+      if (positions.empty() && heads.empty()) return src;
+      return at::where(selection(value, name, {{axes.position, &positions}, {axes.head, &heads}}), src, value);
     });
   }
 }

@@ -400,7 +400,7 @@ TEST_CASE("the tiny-phi3 interventions example runs every kind of entry and draw
   for (const char* f : {"interventions_dense.png", "interventions_dense.svg", "kv_policies_dense.png"})
     CHECK(fs::exists(out + "/figures/" + f));
   auto mmlu = read_json(out + "/summary.json")["interventions"]["variants"]["dense"]["prompts"]["mmlu"];
-  CHECK(mmlu.size() == 9);  // clean + 8 entries
+  CHECK(mmlu.size() == 10);  // clean + 9 entries
   // The sink head's own attention is what the forced head's is not: layer 3 head 4 looks only at <s>.
   CHECK(mmlu["force_first"]["heads"]["L3H4"]["alpha0"].get<double>() == Approx(1.0));
   CHECK(mmlu["kv_full"]["perplexity"].get<double>() == Approx(mmlu["clean"]["perplexity"].get<double>()).epsilon(1e-5));

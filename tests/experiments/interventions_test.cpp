@@ -111,6 +111,63 @@ TEST_CASE("interventions on tiny-phi3: the clean run is transformers'; identitie
     CHECK(std::filesystem::exists(report.artifacts + "/" + f));
 }
 
+// Patching the clean run's resid_pre of block 0 at the one position where the prompts differ
+// makes the corrupted run the clean run exactly (normalized 1); at the positions where they
+// agree it changes nothing (0).
+TEST_CASE("activation patching on tiny-phi3: the differing token's position restores the clean run exactly; "
+          "token selectors and mean ablation", "[experiments][interventions]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  }
+  test::TempDir dir;
+  auto config_path = dir.write(
+      "ioi.yaml", "name: ioi\nmodel: {path: " + *shared + "/models/tiny-phi3}\n"
+                  "prompts:\n  - {id: clean, text: 'When Mary and John went to the store, John gave a drink to'}\n"
+                  "  - {id: corrupt, text: 'When Mary and John went to the store, Mary gave a drink to'}\n"
+                  "interventions:\n  prompts: [clean]\n"
+                  "  entries:\n    commas: {ablate: [{site: resid_post, layers: [2], tokens: ['ore,', ' to']}]}\n"
+                  "    mean_tag: {ablate: [{site: resid_post, positions: [0], dims: [135], op: mean}], reference: corrupt}\n"
+                  "    nowhere: {ablate: [{site: resid_post, tokens: ['?']}]}\n"
+                  "  patching:\n    - {name: ioi, clean: clean, corrupted: corrupt, site: resid_pre, answer: ' Mary', wrong: ' John'}\n"
+                  "    - {name: heads, clean: clean, corrupted: corrupt, site: z, layers: [0, 5], answer: Mary, wrong: John}\n");
+  auto cfg = load_config<RunConfig>(config_path, {"threads=1"});
+  Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
+  auto experiments = add_experiment_stages(cfg.value, runner);
+  REQUIRE(experiments.front()->input_problems().empty());
+  std::map<std::string, StageRecord> done;
+  for (const auto& rec : runner.run()) done[rec.name] = rec;
+  Hdf5File out(done.at("intervene.dense").entry, Hdf5File::Mode::read);
+  const at::Tensor normalized = out.read("patching/ioi/normalized");  // [6 layers, 16 positions]
+  REQUIRE(normalized.size(0) == 6);
+  REQUIRE(normalized.size(1) == 16);
+  CHECK(std::get<std::string>(*out.attr("patching/ioi", "answer_token")) == "Mary");
+  CHECK(std::abs(normalized[0][10].item<double>() - 1.0) < 1e-9);
+  for (std::int64_t p = 0; p < 16; ++p)
+    if (p != 10) CHECK(normalized[0][p].item<double>() == 0.0);
+  // Before position 10 nothing differs at any layer (causal attention): still 0.
+  for (std::int64_t l = 0; l < 6; ++l) CHECK(normalized[l][3].item<double>() == 0.0);
+  CHECK(out.read("patching/heads/normalized").sizes() == at::IntArrayRef({2, 8}));
+  const double clean = std::get<double>(*out.attr("patching/ioi", "clean_logit_diff"));
+  CHECK(clean != std::get<double>(*out.attr("patching/ioi", "corrupted_logit_diff")));
+  // Token selectors (the text each token adds) found "ore," (9) and both " to" (6, 15); "?" occurs nowhere: nothing edited.
+  CHECK(std::get<std::vector<std::int64_t>>(*out.attr("prompts/clean/commas", "ablated_positions")) ==
+        std::vector<std::int64_t>{6, 9, 15});
+  CHECK(std::get<std::int64_t>(*out.attr("prompts/clean/nowhere", "ablations_applied")) == 0);
+  CHECK(at::equal(out.read("prompts/clean/nowhere/nll"), out.read("prompts/clean/clean/nll")));
+  CHECK_FALSE(at::equal(out.read("prompts/clean/commas/nll"), out.read("prompts/clean/clean/nll")));
+  // Mean over the reference prompt's positions: the outlier at <s> (81 after every block) is
+  // replaced by its average over 16 positions, so the largest value falls to a fraction of it.
+  const at::Tensor top = out.read("prompts/clean/mean_tag/top_activation");
+  const at::Tensor clean_top = out.read("prompts/clean/clean/top_activation");
+  CHECK(clean_top[5][1].item<double>() == 135);
+  CHECK(std::abs(top[5][2].item<double>()) < 0.5 * std::abs(clean_top[5][2].item<double>()));
+  auto summary = ReportStage::read_summary(Hdf5File(done.at("checkpoint.report").entry, Hdf5File::Mode::read));
+  auto ioi = summary["interventions"]["patching"]["ioi"]["dense"];
+  CHECK(ioi["clean_logit_diff"].get<double>() == clean);
+  CHECK(std::filesystem::exists(done.at("checkpoint.report").artifacts + "/patching_ioi.png"));
+}
+
 TEST_CASE("interventions the model or the section cannot run are refused before a run", "[experiments][interventions][bad-input]") {
   auto shared = test::shared_dir();
   if (!shared) {
@@ -133,9 +190,14 @@ TEST_CASE("interventions the model or the section cannot run are refused before 
   CHECK_THAT(problem("    a: {ablate: [{site: z, heads: [8]}]}\n"), Contains("head 8 does not exist"));
   CHECK_THAT(problem("    a: {ablate: [{site: pos_embed}]}\n"), Contains("has no site 'pos_embed'"));
   CHECK_THAT(problem("    a: {kv: {policy: sinks}, ablate: [{site: z, positions: [0]}]}\n"),
-             Contains("positions cannot be chosen in a streamed (kv) run"));
+             Contains("positions and tokens cannot be chosen in a streamed (kv) run"));
   CHECK_THAT(problem("    clean: {first_token: drop}\n"), Contains("not be 'clean'"));
   CHECK_THAT(problem("    a: {first_token: replace}\n"), Contains("replace_with") && Contains("give the text"));
   CHECK_THAT(problem("    a: {kv: {policy: stream}}\n"), Contains("policy") && Contains("full"));
+  CHECK_THAT(problem("    a: {ablate: [{site: z, op: resample}]}\n"), Contains("op resample needs the prompt id"));
+  CHECK_THAT(problem("    a: {ablate: [{site: z, op: mean}], reference: nope}\n"), Contains("no prompt 'nope'"));
+  CHECK_THAT(problem("    a: {kv: {policy: full}, ablate: [{site: z, tokens: [x]}]}\n"), Contains("positions and tokens"));
+  CHECK_THAT(problem("    a: {}\n  patching: [{name: g, clean: p, corrupted: p, site: resid_pre, layers: [9], answer: a, "
+                     "wrong: b}]\n"), Contains("interventions.patching[0].layers: layer 9 does not exist"));
   CHECK(problem("    a: {ablate: [{site: z, layers: [5], heads: [7]}]}\n") == "accepted");
 }

@@ -166,3 +166,64 @@ TEST_CASE("a streamed KV cache: full and a long window equal one pass; sinks + w
   HookPoints none = HookPoints::none();
   CHECK_THROWS_WITH(streaming_nll(learned, tokens, StreamingPolicy{1, 2}, none), Catch::Contains("needs RoPE"));
 }
+
+TEST_CASE("clamp bounds a site; mean and resample take a reference run's values; tokens select positions; a patch "
+          "can be one head's", "[intervene]") {
+  test::TempDir dir;
+  auto ckpt = test::write_tiny_checkpoint(dir, "llama", 46, at::kFloat);
+  auto model = TransformerLM::load(ckpt.dir);
+  const at::Tensor ids = ids_of({5, 2, 7, 2, 9, 4});
+  const std::string pre1 = hook_name(1, "resid_pre");
+  HookPoints clean = HookPoints::only({pre1, hook_name(0, "z")});
+  model.forward(ids, clean);
+  const at::Tensor x = clean.at(pre1);  // [1, T, D]
+
+  HookPoints clamped = HookPoints::only({pre1});
+  add_ablation(Ablation{"resid_pre", {1}, {}, {}, {}, "clamp", 0.05}, 2, clamped);
+  model.forward(ids, clamped);
+  CHECK(at::equal(clamped.at(pre1), x.clamp(-0.05, 0.05)));
+
+  // mean: position 2 and 4 become the reference's mean over positions; the rest stay.
+  HookPoints reference = HookPoints::only({pre1});
+  model.forward(ids_of({8, 8, 1, 3}), reference);
+  HookPoints mean = HookPoints::only({pre1});
+  add_ablation(Ablation{"resid_pre", {1}, {}, {2, 4}, {}, "mean", 0}, 2, mean, reference.cache());
+  model.forward(ids, mean);
+  const at::Tensor ref_mean = reference.at(pre1)[0].mean(0);  // [D]
+  CHECK((mean.at(pre1)[0][2] - ref_mean).abs().max().item<double>() < 1e-6);
+  CHECK((mean.at(pre1)[0][4] - ref_mean).abs().max().item<double>() < 1e-6);
+  CHECK(at::equal(mean.at(pre1)[0][3], x[0][3]));
+  // resample everywhere is patching the reference run in; a reference of another length is named.
+  HookPoints same_length = HookPoints::only({pre1});
+  model.forward(ids_of({1, 1, 2, 3, 5, 8}), same_length);
+  HookPoints resampled = HookPoints::none(), patched = HookPoints::none();
+  add_ablation(Ablation{"resid_pre", {1}, {}, {}, {}, "resample", 0}, 2, resampled, same_length.cache());
+  add_patch(same_length.cache(), {}, patched);
+  CHECK(at::equal(model.forward(ids, resampled), model.forward(ids, patched)));
+  HookPoints short_ref = HookPoints::none();
+  add_ablation(Ablation{"resid_pre", {1}, {}, {}, {}, "resample", 0}, 2, short_ref, reference.cache());
+  CHECK_THROWS_WITH(model.forward(ids, short_ref), Catch::Contains("is not the target's"));
+  HookPoints no_ref = HookPoints::none();
+  CHECK_THROWS_WITH(add_ablation(Ablation{"resid_pre", {1}, {}, {}, {}, "mean", 0}, 2, no_ref),
+                    Catch::Contains("needs a reference run"));
+
+  // Token selectors: the positions whose text matches, added to the given ones; none found and
+  // no positions: nothing to edit (not everything).
+  Ablation dots{"resid_pre", {1}, {}, {}, {}, "zero", 0, {"."}};
+  const std::vector<std::string> pieces{"<s>", "a", ".", "b", ".", "c"};
+  CHECK(at_tokens(dots, pieces)->positions == std::vector<std::int64_t>{2, 4});
+  CHECK(at_tokens(dots, pieces)->tokens.empty());
+  CHECK_FALSE(at_tokens(Ablation{"resid_pre", {}, {}, {}, {}, "zero", 0, {"?"}}, pieces).has_value());
+  CHECK(at_tokens(Ablation{"resid_pre", {}, {}, {0, 4}, {}, "zero", 0, {"."}}, pieces)->positions ==
+        std::vector<std::int64_t>{0, 2, 4});
+
+  // One head's z patched: that head is the source's, the others the target's.
+  HookPoints source = HookPoints::only({hook_name(0, "z")});
+  model.forward(ids_of({1, 1, 2, 3, 5, 8}), source);
+  HookPoints head = HookPoints::only({hook_name(0, "z")});
+  add_patch(source.cache(), {}, head, {1});
+  model.forward(ids, head);
+  const at::Tensor z = head.at(hook_name(0, "z"));  // [1, T, H, hd]
+  CHECK(at::equal(z.select(2, 1), source.at(hook_name(0, "z")).select(2, 1)));
+  CHECK(at::equal(z.select(2, 0), clean.at(hook_name(0, "z")).select(2, 0)));
+}
