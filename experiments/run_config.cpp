@@ -76,6 +76,8 @@ void RunConfig::validate(const Decoder& d) const {
   });
   if (!safe || name == "." || name == "..")
     d.fail("name", fmt::format("'{}' must use only letters, digits, '-', '_' and '.' (it names a directory)", name));
+  // A directory name has at most 255 bytes; the run's hidden partial and sweep ids add to it.
+  if (name.size() > 128) d.fail("name", fmt::format("is {} characters long: at most 128 (it names a directory)", name.size()));
   if (device != "auto" && device != "cpu" && device.rfind("cuda", 0) != 0)
     d.fail("device", fmt::format("'{}' is not a device: use cpu, cuda, cuda:N or auto", device));
   if (!theorem41 && !toy_learned && !model)

@@ -97,14 +97,7 @@ void CatchTagReleasePart::check_indices(const checkpoint::Inputs& inputs, const 
   if (config_.metrics)
     for (auto l : config_.metrics->layers) check_layer(l, "metrics.layers");
   // Last, because it tokenizes. A prompt longer than the model's context runs, slowly and out of distribution: refused.
-  if (spec.context_length > 0)
-    for (std::size_t i = 0; i < inputs.prompts.size(); ++i) {
-      const std::int64_t n = checkpoint::prompt_length(m.dir, inputs.prompts[i]);
-      SINKLAB_INPUT_CHECK(n <= spec.context_length,
-                          "prompts[{}] ('{}') has {} tokens, {} takes {} (max_position_embeddings): set "
-                          "prompts[{}].max_tokens to at most {}",
-                          i, inputs.prompts[i].id, n, m.display_name, spec.context_length, i, spec.context_length);
-    }
+  checkpoint::check_prompt_lengths(inputs.prompts, spec, m);
 }
 
 std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::variant_stages(const checkpoint::Inputs& inputs,

@@ -21,6 +21,9 @@ void PromptSpec::validate(const Decoder& d) const {
   if (text.empty() == file.empty()) d.fail("text", "give exactly one of `text` (the prompt) or `file` (a text file)");
   bool safe = std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
   if (!safe) d.fail("id", fmt::format("'{}' must use only letters, digits, '-' and '_' (it names HDF5 groups and figures)", id));
+  if (text.find('\0') != std::string::npos)
+    d.fail("text", fmt::format("has a NUL byte at byte {}: prompts are stored as text, which ends there",
+                               text.find('\0')));
   if (!file.empty() && !fs::is_regular_file(resolve_data_path(file)))
     d.fail("file", fmt::format("no prompt file '{}' (relative paths are tried against the current directory and "
                                "the sinklab checkout {})", file, source_dir()));
@@ -37,6 +40,9 @@ std::string prompt_text(const PromptSpec& prompt) {
   std::string text = read_file(resolve_data_path(prompt.file));
   SINKLAB_INPUT_CHECK(utf8::invalid_at(text) < 0, "prompt file '{}' is not valid UTF-8 (byte {})", prompt.file,
                       utf8::invalid_at(text));
+  // Stored as a C string in run.h5, the text would end at a NUL while offsets point past it.
+  SINKLAB_INPUT_CHECK(text.find('\0') == std::string::npos, "prompt file '{}' has a NUL byte at byte {}: prompts are "
+                      "stored as text, which ends there; remove it", prompt.file, text.find('\0'));
   // A text file's final newline is an editor convention, not part of the prompt.
   if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;

@@ -7,6 +7,7 @@
 
 #include "experiments/cli/commands.h"
 #include "framework/util/error.h"
+#include "framework/util/interrupt.h"
 #include "framework/util/strings.h"
 #include "framework/util/system.h"
 
@@ -42,6 +43,7 @@ exit codes: 0 ok, 2 bad input (config, files, options), 1 internal failure
 int main(int argc, char** argv) {
   std::vector<std::string> all(argv, argv + argc);
   std::vector<std::string> args(all.begin() + 1, all.end());
+  sinklab::install_interrupt_cleanup();  // before any thread starts: they inherit the blocked signals
   sinklab::configure_memory_allocator();
   try {
     if (args.empty()) {

@@ -207,6 +207,13 @@ int generate_command(const std::vector<std::string>& args) {
   SINKLAB_INPUT_CHECK(top <= model->spec().vocab_size, "--logits {}: the vocabulary has only {} tokens", top,
                       model->spec().vocab_size);
   auto prompt = tok.encode(vm["prompt"].as<std::string>(), true);
+  // Past its context a model is out of distribution, and the attention of one pass grows with
+  // the square of the length (a 120 KB prompt asked for 33 GB): refused, naming the numbers.
+  const std::int64_t context = model->spec().context_length;
+  const std::int64_t total = std::int64_t(prompt.size()) + vm["max-new"].as<int>();
+  SINKLAB_INPUT_CHECK(context <= 0 || total <= context, "--prompt is {} tokens and --max-new {}: {} tokens, but {} "
+                      "takes at most {} (max_position_embeddings); shorten the prompt or lower --max-new",
+                      prompt.size(), vm["max-new"].as<int>(), total, model->spec().model_type, context);
   auto quoted = [&](std::int64_t id) { return nlohmann::json(tok.id_to_token(id)).dump(); };
   std::vector<std::string> steps;  // per generated token: its top candidates
   auto on_step = [&](const at::Tensor& logits) {  // logits [V]

@@ -31,7 +31,8 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
       ("cache", po::value<std::string>(), "stage cache directory (default <results>/.cache)")
       ("force", po::value<std::vector<std::string>>()->composing(), "recompute STAGE (and what depends on it); 'all' for every stage; repeatable")
       ("device", po::value<std::string>(), "cpu | cuda | cuda:N | auto (overrides the config's device)")
-      ("threads", po::value<int>(), "CPU threads (overrides the config's threads; 0 = all cores)");
+      ("threads", po::value<int>(), "CPU threads (overrides the config's threads; 0 = all cores)")
+      ("rehash", "hash every input file again instead of trusting the fingerprints the cache remembers");
   add_memory_options(desc);
   po::variables_map vm;
   const std::string usage = "usage: sinklab run CONFIG [key.path=value ...] [options]\n\n"
@@ -59,6 +60,7 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
   ropts.device = device;
   ropts.memory_budget = memory_budget_bytes(vm);
   if (vm.count("force")) ropts.force = vm["force"].as<std::vector<std::string>>();
+  ropts.rehash = vm.count("rehash") > 0;
   Runner runner(ropts);
   auto experiments = add_experiment_stages(cfg.value, runner);
   runner.validate();  // bad --force names fail before any directory is made
@@ -102,11 +104,13 @@ int run_command(const std::vector<std::string>& args, const std::vector<std::str
     throw;
   }
 
-  // The report is derived from the finished directory; a failure to write it loses no result.
+  // The report is derived from the finished directory; a failure to write it loses no result,
+  // but the run did not finish what it was asked to: exit 2, saying how to finish it.
   try {
     report::write_report(dir.final_path());
   } catch (const std::exception& e) {
-    log::warn("report.html not written: {} (retry with: sinklab report {})", e.what(), dir.final_path());
+    throw InputError(fmt::format("the run is published at {}, but its report.html could not be written: {}; write it "
+                                 "with: sinklab report {}", dir.final_path(), e.what(), dir.final_path()));
   }
 
   auto cached = std::count_if(records.begin(), records.end(), [](const StageRecord& r) { return r.cached; });

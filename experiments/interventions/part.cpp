@@ -9,6 +9,7 @@
 #include <iterator>
 #include <set>
 
+#include "experiments/checkpoint/cost_model.h"
 #include "experiments/checkpoint/stage_names.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/plot/figures.h"
@@ -33,8 +34,10 @@ std::vector<std::unique_ptr<Stage>> InterventionsPart::variant_stages(const chec
   return out;
 }
 
-void InterventionsPart::check_indices(const checkpoint::Inputs&, const ModelSpec& spec,
+void InterventionsPart::check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
                                       const checkpoint::ResolvedModel& m) const {
+  // Every prompt the stage runs (the clean run is one pass) within the model's context.
+  checkpoint::check_prompt_lengths(inputs.prompts, spec, m);
   for (const auto& [name, e] : section_.entries) {
     const std::string key = "interventions.entries." + name;
     SINKLAB_INPUT_CHECK(!e.kv || spec.rotary, "{}.kv: a streaming KV cache re-positions the kept keys (StreamingLLM), "

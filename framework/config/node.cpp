@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "framework/util/error.h"
+#include "framework/util/utf8.h"
 #include "framework/util/strings.h"
 
 namespace fs = std::filesystem;
@@ -80,9 +81,22 @@ static Location location_of(const YAML::Node& n, const std::string& origin, cons
   return Location{origin, m.line + 1, m.column + 1};
 }
 
-static ConfigNode convert(const YAML::Node& n, const std::string& origin, const Location& fallback) {
+// The most values one config may expand to. YAML aliases share nodes, so a few hundred bytes of
+// nested aliases name billions of values ("billion laughs"); converting them would take all
+// memory. The paper's largest config is a few hundred values.
+constexpr std::size_t kMaxConfigValues = 1000000;
+
+static void check_utf8(const std::string& s, const Location& loc, const char* what) {
+  const long bad = utf8::invalid_at(s);
+  SINKLAB_INPUT_CHECK(bad < 0, "{}: this {} is not valid UTF-8 (byte {} of it); save the file as UTF-8", loc.str(), what,
+                      bad);
+}
+
+static ConfigNode convert(const YAML::Node& n, const std::string& origin, const Location& fallback, std::size_t& values) {
   ConfigNode out;
   out.loc = location_of(n, origin, fallback);
+  SINKLAB_INPUT_CHECK(++values <= kMaxConfigValues, "{}: the config expands to more than {} values (nested YAML "
+                      "aliases?); write the values out or use fewer aliases", out.loc.str(), kMaxConfigValues);
   switch (n.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -90,11 +104,12 @@ static ConfigNode convert(const YAML::Node& n, const std::string& origin, const 
       break;
     case YAML::NodeType::Scalar:
       out.kind = ConfigNode::Kind::scalar;
+      check_utf8(n.Scalar(), out.loc, "value");
       out.scalar = expand_env(n.Scalar(), out.loc);
       break;
     case YAML::NodeType::Sequence:
       out.kind = ConfigNode::Kind::list;
-      for (const auto& item : n) out.items.push_back(convert(item, origin, out.loc));
+      for (const auto& item : n) out.items.push_back(convert(item, origin, out.loc, values));
       break;
     case YAML::NodeType::Map:
       out.kind = ConfigNode::Kind::map;
@@ -102,9 +117,10 @@ static ConfigNode convert(const YAML::Node& n, const std::string& origin, const 
         Location key_loc = location_of(it->first, origin, out.loc);
         SINKLAB_INPUT_CHECK(it->first.IsScalar(), "{}: mapping keys must be plain names", key_loc.str());
         std::string key = it->first.Scalar();
+        check_utf8(key, key_loc, "key");
         SINKLAB_INPUT_CHECK(out.entry(key) == nullptr, "{}: key '{}' appears twice in the same mapping",
                             key_loc.str(), key);
-        out.entries.push_back(ConfigEntry{key, key_loc, convert(it->second, origin, key_loc)});
+        out.entries.push_back(ConfigEntry{key, key_loc, convert(it->second, origin, key_loc, values)});
       }
       break;
   }
@@ -118,7 +134,8 @@ ConfigNode parse_config_text(const std::string& text, const std::string& origin)
   } catch (const YAML::ParserException& e) {
     throw InputError(fmt::format("{}:{}:{}: malformed YAML: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
-  return convert(root, origin, Location{origin, 0, 0});
+  std::size_t values = 0;
+  return convert(root, origin, Location{origin, 0, 0}, values);
 }
 
 void merge_config(ConfigNode& base, const ConfigNode& over) {

@@ -45,7 +45,11 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     SINKLAB_INPUT_CHECK(out.good(), "cannot write '{}': {}", tmp, std::strerror(errno));
     out << content;
     out.close();
-    SINKLAB_INPUT_CHECK(out.good(), "writing '{}' failed (disk full?)", tmp);
+    if (!out.good()) {  // nothing half-written stays behind
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw InputError(fmt::format("writing '{}' failed (disk full?)", path));
+    }
   }
   commit_file(tmp, path);
 }
@@ -75,7 +79,15 @@ void link_or_copy_files(const std::string& from, const std::string& to) {
     fs::path target = fs::path(to) / e.path().filename();
     std::error_code ec;
     fs::create_hard_link(e.path(), target, ec);
-    if (ec) fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing);
+    if (!ec) continue;
+    // Another filesystem (no hard links): a copy, which can fail like any write.
+    fs::copy_file(e.path(), target, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      std::error_code ignored;
+      fs::remove(target, ignored);
+      throw InputError(fmt::format("cannot copy '{}' to '{}': {} (disk full?)", e.path().string(), target.string(),
+                                   ec.message()));
+    }
   }
 }
 

@@ -23,6 +23,17 @@ void H5Handle::reset() {
   id_ = -1;
 }
 
+herr_t H5Handle::close() {
+  herr_t r = 0;
+  if (id_ >= 0 && closer_ != nullptr) r = closer_(id_);
+  id_ = -1;
+  return r;
+}
+
+void Hdf5File::close() {
+  SINKLAB_INPUT_CHECK(file_.close() >= 0, "cannot finish writing HDF5 file '{}' (disk full?)", path_);
+}
+
 std::string attr_to_string(const AttrValue& v) {
   struct {
     std::string operator()(const std::string& s) { return s; }
@@ -121,9 +132,9 @@ void Hdf5File::write_strings(const std::string& path, const std::vector<std::str
   SINKLAB_CHECK(ds.valid(), "cannot create string dataset {}:{}", path_, path);
   std::vector<const char*> ptrs;
   for (const auto& v : values) ptrs.push_back(v.c_str());
-  SINKLAB_CHECK(n == 0 || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0,
+  SINKLAB_INPUT_CHECK(n == 0 || H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0,
                 "cannot write string dataset {}:{}", path_, path);
-  ds.reset();
+  SINKLAB_INPUT_CHECK(ds.close() >= 0, "cannot write dataset '{}' to '{}' (disk full?)", path, path_);
   set_attr(path, "dtype", std::string("string"));
   for (const auto& [k, v] : attrs) set_attr(path, k, v);
 }

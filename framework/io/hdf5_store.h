@@ -43,7 +43,8 @@ class H5Handle {
   H5Handle(const H5Handle&) = delete;
   H5Handle& operator=(const H5Handle&) = delete;
   ~H5Handle() { reset(); }
-  void reset();
+  void reset();     // closes, ignoring failure (destructors, read paths)
+  herr_t close();   // closes and says whether it worked: a written file's data reach the disk here
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
 
@@ -57,7 +58,9 @@ class Hdf5File {
   enum class Mode { read, create, append };
   // create truncates; read and append require an existing, intact HDF5 file (else InputError).
   Hdf5File(const std::string& path, Mode mode);
-  void close() { file_.reset(); }
+  // Writes what HDF5 still buffers; a failure (a full disk) is an InputError, never a file that
+  // looks complete.
+  void close();
   const std::string& path() const { return path_; }
   hid_t id() const { return file_.get(); }
 

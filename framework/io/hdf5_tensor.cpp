@@ -10,8 +10,16 @@ namespace sinklab {
 namespace hdf5_detail {
 
 void silence_hdf5_errors() {
-  // sinklab reports HDF5 failures itself, with the file and object named.
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  static const bool once = [] {
+    // No library shutdown at exit: every file is closed by its owner, and after a failed close
+    // (a full disk) HDF5's own cleanup crashes on the file it could not close (SIGSEGV in
+    // H5F__close_cb). Must come before any other HDF5 call.
+    H5dont_atexit();
+    // sinklab reports HDF5 failures itself, with the file and object named.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    return true;
+  }();
+  (void)once;
 }
 
 // IEEE 754 binary16, laid out as h5py does, so numpy sees float16.
@@ -162,9 +170,9 @@ void Hdf5File::write(const std::string& path, const at::Tensor& tensor, const At
               H5Dclose);
   SINKLAB_CHECK(ds.valid(), "cannot create dataset '{}' in {}", path, path_);
   if (t.numel() > 0)
-    SINKLAB_CHECK(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
+    SINKLAB_INPUT_CHECK(H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()) >= 0,
                   "cannot write dataset '{}' in {} (disk full?)", path, path_);
-  ds.reset();
+  SINKLAB_INPUT_CHECK(ds.close() >= 0, "cannot write dataset '{}' to '{}' (disk full?)", path, path_);
   set_attr(path, "dtype", torch_name(st));
   if (st == at::kBFloat16)
     set_attr(path, "storage", std::string("bfloat16 bit patterns as uint16 (float32 bits = uint16 << 16); lossless"));

@@ -1,10 +1,15 @@
 #include "framework/io/run_archive.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,6 +17,8 @@
 #include "framework/io/atomic_file.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
+#include "framework/util/interrupt.h"
+#include "framework/util/strings.h"
 
 namespace fs = std::filesystem;
 
@@ -19,6 +26,8 @@ namespace sinklab {
 namespace {
 
 const char* kManifest = "MANIFEST.json";
+// The most a file read whole from an archive (manifest, provenance, summary) may hold.
+constexpr std::size_t kMaxSmallFile = std::size_t(64) << 20;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -95,11 +104,17 @@ struct Reader {
     SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
     return h.hex();
   }
-  std::string read_all() {
+  // The current entry whole, for the small files read into memory (the manifest, provenance): an
+  // entry over `limit` bytes is refused before it takes the memory.
+  std::string read_all(const std::string& what, std::size_t limit) {
     std::string s;
     std::vector<char> buf(1 << 16);
     la_ssize_t n;
-    while ((n = archive_read_data(a, buf.data(), buf.size())) > 0) s.append(buf.data(), std::size_t(n));
+    while ((n = archive_read_data(a, buf.data(), buf.size())) > 0) {
+      SINKLAB_INPUT_CHECK(s.size() + std::size_t(n) <= limit, "'{}': {} is over {} MiB, far more than a run's (a few "
+                          "KB): not a sinklab archive, or a tampered one", file, what, limit >> 20);
+      s.append(buf.data(), std::size_t(n));
+    }
     SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
     return s;
   }
@@ -135,9 +150,20 @@ std::size_t pack_archive(const std::string& dir, const std::string& file, const 
                               {"git", p.value("sinklab", nlohmann::json())},
                               {"started", p.value("/time/started"_json_pointer, std::string())}};
   }
-  for (const auto& f : files)
-    manifest["files"].push_back({{"path", f}, {"bytes", fs::file_size(fs::path(dir) / f)},
-                                 {"sha256", sha256_file((fs::path(dir) / f).string())}});
+  // A run's artifacts may be hard links into the stage cache: what changed there since the run
+  // was published (SHA256SUMS) is refused, not archived as the run's.
+  std::map<std::string, std::string> published;
+  if (fs::exists(fs::path(dir) / "SHA256SUMS"))
+    for (const auto& line : split(read_file((fs::path(dir) / "SHA256SUMS").string()), '\n'))
+      if (line.size() > 66) published[line.substr(66)] = line.substr(0, 64);
+  for (const auto& f : files) {
+    const std::string sha = sha256_file((fs::path(dir) / f).string());
+    auto it = published.find(f);
+    SINKLAB_INPUT_CHECK(it == published.end() || it->second == sha, "{}: {} changed since the run was published (it "
+                        "shares storage with the stage cache, whose entry was modified); rerun the run's stages with "
+                        "--force to publish it again", dir, f);
+    manifest["files"].push_back({{"path", f}, {"bytes", fs::file_size(fs::path(dir) / f)}, {"sha256", sha}});
+  }
   const std::string tmp = temporary_path_for(file);
   try {
     Writer w(tmp, file);
@@ -165,7 +191,14 @@ std::vector<std::string> verify_archive(const std::string& file) {
     if (!safe_path(path)) problems.push_back(fmt::format("{}: unsafe path", path));
     const auto slash = path.find('/');
     const std::string rel = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (rel == kManifest && manifest.is_null()) manifest = nlohmann::json::parse(r.read_all());
+    if (rel == kManifest && manifest.is_null()) {
+      try {
+        manifest = nlohmann::json::parse(r.read_all(kManifest, kMaxSmallFile));
+      } catch (const nlohmann::json::exception& e) {
+        throw InputError(fmt::format("'{}': {} is not JSON ({}): not a sinklab archive, or a damaged one", file,
+                                     kManifest, e.what()));
+      }
+    }
     else seen[rel] = r.read(nullptr);
   });
   SINKLAB_INPUT_CHECK(!manifest.is_null(), "'{}' has no {}: not a sinklab archive", file, kManifest);
@@ -189,33 +222,71 @@ std::map<std::string, std::string> read_archive_files(const std::string& file, c
     if (type != AE_IFREG) return;
     for (const auto& n : names)
       if (path == n || (path.size() > n.size() && path.compare(path.size() - n.size() - 1, n.size() + 1, "/" + n) == 0)) {
-        out[path] = r.read_all();
+        out[path] = r.read_all(path, kMaxSmallFile);
         return;
       }
   });
   return out;
 }
 
+// Temporary trees of unpacks into `dest` whose process is gone (killed: SIGKILL leaves them).
+static void remove_abandoned_unpacks(const std::string& dest) {
+  const fs::path d = fs::absolute(dest).lexically_normal();
+  const std::string prefix = "." + d.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(d.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const pid_t pid = pid_t(std::atol(name.c_str() + prefix.size()));
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+}
+
 void unpack_archive(const std::string& file, const std::string& dest) {
   SINKLAB_INPUT_CHECK(!fs::exists(dest), "'{}' already exists: unpack into a new directory", dest);
   auto problems = verify_archive(file);  // every hash and path checked before anything is written
   SINKLAB_INPUT_CHECK(problems.empty(), "'{}' failed verification: {}", file, problems.front());
+  remove_abandoned_unpacks(dest);
   const std::string tmp = temporary_path_for(dest);
+  RemoveOnInterrupt guard(tmp);
   try {
     Reader r(file);
     r.each([&](const std::string& path, unsigned) {
       const auto slash = path.find('/');
-      const fs::path target = fs::path(tmp) / (slash == std::string::npos ? path : path.substr(slash + 1));
-      fs::create_directories(target.parent_path());
+      const std::string rel = slash == std::string::npos ? path : path.substr(slash + 1);
+      const fs::path target = fs::path(tmp) / rel;
+      std::error_code ec;
+      fs::create_directories(target.parent_path(), ec);
+      SINKLAB_INPUT_CHECK(!ec, "cannot unpack into '{}': {}", target.parent_path().string(), ec.message());
       std::ofstream out(target, std::ios::binary);
+      SINKLAB_INPUT_CHECK(out.good(), "cannot write '{}': {}", target.string(), std::strerror(errno));
       r.read(&out);
+      out.close();
+      // Every write is checked: a full disk fails the stream (ENOSPC), not silently the file.
+      SINKLAB_INPUT_CHECK(!out.fail(), "cannot write '{}' (disk full?): {}; nothing was unpacked", target.string(),
+                          std::strerror(errno));
     });
+    // What is on disk now, read back, must be what the manifest lists, before it is trusted.
+    const auto manifest = nlohmann::json::parse(read_file((fs::path(tmp) / kManifest).string()));
+    for (const auto& f : manifest["files"]) {
+      const std::string path = f["path"], want = f["sha256"];
+      const std::string on_disk = (fs::path(tmp) / path).string();
+      SINKLAB_INPUT_CHECK(fs::is_regular_file(on_disk) && sha256_file(on_disk) == want,
+                          "unpacking '{}': {} does not read back as the manifest lists it (disk full or failing?); "
+                          "nothing was unpacked", file, path);
+    }
   } catch (...) {
     std::error_code ec;
     fs::remove_all(tmp, ec);
     throw;
   }
-  fs::rename(tmp, dest);
+  std::error_code ec;
+  fs::rename(tmp, dest, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw InputError(fmt::format("cannot move the unpacked run to '{}': {}", dest, ec.message()));
+  }
 }
 
 }  // namespace sinklab

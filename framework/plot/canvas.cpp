@@ -1,5 +1,7 @@
 #include "framework/plot/canvas.h"
 
+#include <filesystem>
+
 #include <cairo-svg.h>
 
 #include "framework/io/atomic_file.h"
@@ -58,6 +60,13 @@ static void draw_on(cairo_surface_t* surface, double w, double h, const std::fun
 
 void render_png_and_svg(const std::string& stem, double width, double height,
                         const std::function<void(Canvas&)>& draw) {
+  // A failed write (a full disk) leaves no temporary file behind.
+  auto check_written = [](cairo_status_t st, const std::string& tmp, const std::string& final_path) {
+    if (st == CAIRO_STATUS_SUCCESS) return;
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw InputError(fmt::format("cannot write figure '{}': {} (disk full?)", final_path, cairo_status_to_string(st)));
+  };
   // PNG at 2x for crisp text; coordinates stay in points.
   {
     std::string final_path = stem + ".png", tmp = temporary_path_for(final_path);
@@ -66,7 +75,7 @@ void render_png_and_svg(const std::string& stem, double width, double height,
     draw_on(s, width, height, draw);
     cairo_status_t st = cairo_surface_write_to_png(s, tmp.c_str());
     cairo_surface_destroy(s);
-    SINKLAB_INPUT_CHECK(st == CAIRO_STATUS_SUCCESS, "cannot write figure '{}': {}", final_path, cairo_status_to_string(st));
+    check_written(st, tmp, final_path);
     commit_file(tmp, final_path);
   }
   {
@@ -76,7 +85,7 @@ void render_png_and_svg(const std::string& stem, double width, double height,
     cairo_surface_finish(s);
     cairo_status_t st = cairo_surface_status(s);
     cairo_surface_destroy(s);
-    SINKLAB_INPUT_CHECK(st == CAIRO_STATUS_SUCCESS, "cannot write figure '{}': {}", final_path, cairo_status_to_string(st));
+    check_written(st, tmp, final_path);
     commit_file(tmp, final_path);
   }
 }

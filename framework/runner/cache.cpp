@@ -1,5 +1,9 @@
 #include "framework/runner/cache.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "framework/util/error.h"
@@ -19,6 +23,11 @@ std::string StageCache::fingerprint(const std::string& path) const {
   const auto size = fs::file_size(abs, ec);
   SINKLAB_INPUT_CHECK(!ec, "cannot read input file '{}': {}", path, ec.message());
   const auto mtime = std::int64_t(fs::last_write_time(abs).time_since_epoch().count());
+  struct stat st {};
+  SINKLAB_INPUT_CHECK(::stat(abs.c_str(), &st) == 0, "cannot stat input file '{}': {}", path, std::strerror(errno));
+  // The identity of the file and of its last change (status changes included).
+  const std::string identity = fmt::format("{}:{}:{}.{:09d}", std::uint64_t(st.st_dev), std::uint64_t(st.st_ino),
+                                           std::int64_t(st.st_ctim.tv_sec), std::int64_t(st.st_ctim.tv_nsec));
   const std::string memo = (fs::path(dir_) / "fingerprints.json").string();
   if (fingerprints_.is_null()) {
     fingerprints_ = nlohmann::json::object();
@@ -30,11 +39,12 @@ std::string StageCache::fingerprint(const std::string& path) const {
       }
     }
   }
-  if (auto it = fingerprints_.find(abs); it != fingerprints_.end() && it->is_object() &&
-                                          it->value("size", std::uint64_t(0)) == size && it->value("mtime", std::int64_t(0)) == mtime)
+  if (auto it = fingerprints_.find(abs); !rehash_ && it != fingerprints_.end() && it->is_object() &&
+                                          it->value("size", std::uint64_t(0)) == size &&
+                                          it->value("mtime", std::int64_t(0)) == mtime && it->value("file", "") == identity)
     return it->value("sha256", "");
   const std::string hash = sha256_file(abs);
-  fingerprints_[abs] = {{"size", size}, {"mtime", mtime}, {"sha256", hash}};
+  fingerprints_[abs] = {{"size", size}, {"mtime", mtime}, {"file", identity}, {"sha256", hash}};
   // Best effort: a concurrent run may overwrite this with its own additions; entries it lacks
   // are simply hashed again later.
   try {

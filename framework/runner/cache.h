@@ -37,15 +37,19 @@ class StageCache {
               const std::string& temporary_artifacts, nlohmann::json manifest) const;
   // Deletes temporaries left by killed runs for this entry (lock held).
   void remove_stale_temporaries(const std::string& stage, const std::string& key) const;
-  // SHA-256 of an input file, remembered in <cache>/fingerprints.json by (path, size, mtime):
-  // a 28 GB checkpoint is hashed once, not by every stage of every run (~20 s each).
+  // SHA-256 of an input file, remembered in <cache>/fingerprints.json by (path, size, mtime,
+  // device, inode, ctime): a 28 GB checkpoint is hashed once, not by every stage of every run
+  // (~20 s each). ctime cannot be set back (`touch -r` restores mtime, not ctime), so a file
+  // rewritten in place is hashed again. With `rehash` nothing remembered is trusted.
   std::string fingerprint(const std::string& path) const;
+  void set_rehash(bool rehash) { rehash_ = rehash; }
 
  private:
   std::string manifest_path(const std::string& stage, const std::string& key) const;
   void remove(const std::string& stage, const std::string& key) const;
   std::string dir_;
   mutable nlohmann::json fingerprints_;  // loaded on first use
+  bool rehash_ = false;
 };
 
 }  // namespace sinklab

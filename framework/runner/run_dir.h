@@ -1,10 +1,15 @@
 #pragma once
 // A run's output directory, built under a hidden ".partial" name and renamed into place only
 // when the run succeeds, so a failed or killed run never leaves results that look complete.
-//   default:  <results>/<name>/<YYYYmmdd-HHMMSS>-<config hash 8>/   and <results>/<name>/latest ->
+//   default:  <results>/<name>/<YYYYmmdd-HHMMSS>-<config hash 8>[-N]/   and <results>/<name>/latest ->
+//             (the id is claimed by creating it, holding only `.claimed.<pid>`, before any work:
+//             two runs of one config started in the same second get -2, -3, ...)
 //   --out D:  exactly D (an existing D is replaced at the end)
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "framework/util/interrupt.h"
 
 namespace sinklab {
 
@@ -23,6 +28,9 @@ class RunDirectory {
 
  private:
   std::string partial_, final_;
+  std::string claim_;  // the marker inside the claimed final directory (default ids)
+  // Removed on SIGINT / SIGTERM until finalize(): the partial directory and the claimed id.
+  std::unique_ptr<RemoveOnInterrupt> partial_guard_, claim_guard_;
   bool explicit_ = false, done_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include "framework/config/fields.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
+#include "framework/util/interrupt.h"
 #include "framework/util/log.h"
 #include "framework/util/memory.h"
 #include "framework/util/strings.h"
@@ -50,7 +51,9 @@ std::string StageContext::upstream_artifact(const std::string& stage, const std:
   return path;
 }
 
-Runner::Runner(RunnerOptions options) : options_(std::move(options)), cache_(options_.cache_dir) {}
+Runner::Runner(RunnerOptions options) : options_(std::move(options)), cache_(options_.cache_dir) {
+  cache_.set_rehash(options_.rehash);
+}
 
 void Runner::add(std::unique_ptr<Stage> stage) { stages_.push_back(std::move(stage)); }
 
@@ -174,6 +177,7 @@ std::vector<StageRecord> Runner::run() {
       std::string tmp_files = temporary_path_for(cache_.artifact_dir(rec.name, rec.key));
       release_free_heap();   // what earlier stages freed is not this stage's
       AnonymousPeak memory;  // sampled while the stage runs
+      RemoveOnInterrupt tmp_guard(tmp), tmp_files_guard(tmp_files);
       try {
         Hdf5File out(tmp, Hdf5File::Mode::create);
         out.set_attr("/", "stage", rec.name);

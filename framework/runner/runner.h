@@ -32,6 +32,7 @@ struct RunnerOptions {
   std::vector<std::string> force;  // stage names (or "all"); forcing a stage also reruns its downstream
   c10::Device device = c10::Device(c10::DeviceType::CPU);
   double memory_budget = 0;  // bytes a stage may use (StageContext::memory_budget; 0: no limit)
+  bool rehash = false;       // hash every input file again (trust no remembered fingerprint)
 };
 
 class Runner {

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "framework/io/atomic_file.h"
 #include "framework/util/hash.h"
+#include "framework/util/strings.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -95,4 +97,83 @@ TEST_CASE("two runs sharing a cache compute each entry once and both succeed", "
   }
   for (const char* stage : {"theorem41.sequences", "theorem41.sweep", "theorem41.example"})
     CHECK(valid_manifests(cache + "/" + stage) == 1);
+}
+
+// Run ids have one-second resolution: two runs of one config started together each claim their
+// own directory before any work (issue 21, case 4), and an id claimed by a killed run is freed.
+TEST_CASE("two runs of one config started in the same second both publish, under different ids", "[cli][concurrency]") {
+  TempDir dir;
+  auto config = dir.write("twin.yaml", tiny_config("twin", 512, 6));
+  const std::string results = dir / "results";
+  // A claim left by a process that no longer exists (started and waited for).
+  pid_t gone = start_process({"/bin/true"}, dir / "o", dir / "e");
+  wait_process(gone);
+  const std::string stale = results + "/twin/20000101-000000-deadbeef";
+  fs::create_directories(stale);
+  dir.write("results/twin/20000101-000000-deadbeef/.claimed." + std::to_string(gone), "");
+  pid_t a = start_process({sinklab_binary(), "run", config, "--results", results, "--cache", dir / "cache"}, dir / "outA",
+                          dir / "errA");
+  pid_t b = start_process({sinklab_binary(), "run", config, "--results", results, "--cache", dir / "cache"}, dir / "outB",
+                          dir / "errB");
+  CHECK(wait_process(a) == 0);
+  CHECK(wait_process(b) == 0);
+  INFO(read_file(dir / "errA") + read_file(dir / "errB"));
+  const std::string run_a = read_file(dir / "outA").substr(0, read_file(dir / "outA").find('\n'));
+  const std::string run_b = read_file(dir / "outB").substr(0, read_file(dir / "outB").find('\n'));
+  CHECK(run_a != run_b);
+  CHECK(fs::exists(run_a + "/provenance.json"));
+  CHECK(fs::exists(run_b + "/provenance.json"));
+  CHECK_FALSE(fs::exists(stale));
+  for (const auto& e : fs::recursive_directory_iterator(results))
+    CHECK(e.path().filename().string().rfind(".claimed.", 0) != 0);
+}
+
+// A full disk at any point of a run (a file-size limit: writes past it fail with EFBIG, as
+// ENOSPC would): exit 2 with the reason, never a crash, and nothing half-written - no temporary
+// file, partial run or claimed id - anywhere (issue 21, case 3).
+TEST_CASE("a run that runs out of disk space exits 2 and leaves nothing half-written", "[cli][crash]") {
+  TempDir dir;
+  auto config = dir.write("full.yaml", tiny_config("full", 512, 6));
+  for (int kib : {8, 64, 96, 128, 192, 256, 1024}) {  // entries, figures, run.h5, then enough
+    INFO("file size limit " << kib << " KiB");
+    const std::string results = dir / ("r" + std::to_string(kib));
+    auto r = run_process({"/bin/bash", "-c", "ulimit -f " + std::to_string(kib) + "; trap '' XFSZ; exec \"$0\" run \"$1\" "
+                          "--results \"$2\" -q", sinklab_binary(), config, results});
+    INFO(r.err);
+    CHECK((r.exit_code == 0 || r.exit_code == 2));
+    if (r.exit_code == 2) CHECK_THAT(r.err, Catch::Contains("disk full?") || Catch::Contains("ulimit -f"));
+    if (r.exit_code == 0) CHECK(fs::exists(results + "/full/latest/report.html"));
+    for (const auto& e : fs::recursive_directory_iterator(results)) {
+      const std::string name = e.path().filename().string();
+      CHECK(name.find(".tmp.") == std::string::npos);
+      CHECK(name.find(".partial.") == std::string::npos);
+      CHECK(name.find(".claimed.") == std::string::npos);
+    }
+  }
+}
+
+// SIGTERM (Slurm, before SIGKILL) and SIGINT (Ctrl-C) mid-stage: the run removes its temporary
+// cache entry, partial directory and claimed id itself and exits 143 / 130 (issue 21, case 9).
+TEST_CASE("SIGTERM and SIGINT mid-stage clean up and exit 143 and 130", "[cli][crash]") {
+  TempDir dir;
+  auto config = dir.write("slow.yaml", tiny_config("slow", 4096, 40) + "  batch_size: 64\n");
+  for (int sig : {SIGTERM, SIGINT}) {
+    INFO("signal " << sig);
+    const std::string cache = dir / ("cache" + std::to_string(sig)), results = dir / ("results" + std::to_string(sig));
+    pid_t pid = start_process({sinklab_binary(), "run", config, "--results", results, "--cache", cache}, dir / "out",
+                              dir / "err");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!sweep_in_progress(cache) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    REQUIRE(sweep_in_progress(cache));
+    ::kill(pid, sig);
+    CHECK(wait_process(pid) == 128 + sig);
+    CHECK_THAT(read_file(dir / "err"), Catch::Contains("temporary files removed"));
+    CHECK_FALSE(sweep_in_progress(cache));  // removed by the run itself, not by a later one
+    CHECK(valid_manifests(cache + "/theorem41.sequences") == 1);
+    std::vector<std::string> left;
+    for (const auto& e : fs::recursive_directory_iterator(results + "/slow")) left.push_back(e.path().filename().string());
+    INFO(join(left, ", "));
+    CHECK(left.empty());  // no partial run, no claimed id
+  }
 }

@@ -116,6 +116,10 @@ TEST_CASE("model info names the family; generate prints ids and each step's top 
   auto too_many = sinklab::test::sinklab({"generate", dir, "--prompt", "x", "--logits", "9000", "--device", "cpu"});
   CHECK(too_many.exit_code == 2);
   CHECK_THAT(too_many.err, Contains("the vocabulary has only 8192 tokens"));
+  // Past the context (1024 positions): refused before any step (issue 21, case 7).
+  auto too_long = sinklab::test::sinklab({"generate", dir, "--prompt", "x", "--max-new", "2000", "--device", "cpu"});
+  CHECK(too_long.exit_code == 2);
+  CHECK_THAT(too_long.err, Contains("takes at most 1024 (max_position_embeddings)"));
 }
 
 TEST_CASE("model random writes a checkpoint of a config's shapes; plan estimates it and run refuses an "

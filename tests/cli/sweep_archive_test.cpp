@@ -229,6 +229,10 @@ write("traversal.tar.gz", traversal)
 def link(o):
     i = tarfile.TarInfo("run/passwd"); i.type = tarfile.SYMTYPE; i.linkname = "/etc/passwd"; o.addfile(i)
 write("link.tar.gz", link)
+# A manifest of 65 MiB (compressed to ~64 KiB): read whole, it would take the memory first.
+with tarfile.open(f"{out}/huge_manifest.tar.gz", "w:gz") as o:
+    data = b"{" + b" " * (65 << 20) + b"}"
+    i = tarfile.TarInfo("run/MANIFEST.json"); i.size = len(data); o.addfile(i, io.BytesIO(data))
 )PY");
   REQUIRE(sinklab::test::run_process({"/bin/sh", "-c", "python3 " + py + " " + good + " " + dir.path()}).exit_code == 0);
   auto tampered = sinklab::test::sinklab({"archive", "verify", dir / "tampered.tar.gz"});
@@ -243,6 +247,27 @@ write("link.tar.gz", link)
   }
   CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "link.tar.gz"}).err, Contains("not a regular file"));
   CHECK_THAT(sinklab::test::sinklab({"archive", "verify", dir / "traversal.tar.gz"}).err, Contains("unsafe path"));
+  auto huge = sinklab::test::sinklab({"archive", "verify", dir / "huge_manifest.tar.gz"});
+  CHECK(huge.exit_code == 2);
+  CHECK_THAT(huge.err, Contains("MANIFEST.json is over 64 MiB"));
+
+  // A full disk while unpacking (a 16 KiB file-size limit: writes past it fail with EFBIG, as
+  // ENOSPC would): exit 2, nothing at the destination, no temporary tree (issue 21, case 1).
+  auto full = run_process({"/bin/bash", "-c", "ulimit -f 16; trap '' XFSZ; exec \"$0\" archive unpack \"$1\" \"$2\"",
+                           sinklab_binary(), good, dir / "full"});
+  INFO(full.err);
+  CHECK(full.exit_code == 2);
+  CHECK_THAT(full.err, Contains("disk full?") && Contains("nothing was unpacked"));
+  CHECK_FALSE(fs::exists(dir / "full"));
+  // The tree an unpack killed by SIGKILL left is removed by the next unpack to that place.
+  pid_t gone = start_process({"/bin/true"}, dir / "o", dir / "e");
+  wait_process(gone);
+  const std::string left = dir / (".full.tmp." + std::to_string(gone) + ".0");
+  fs::create_directories(left);
+  REQUIRE(sinklab::test::sinklab({"archive", "unpack", good, dir / "full"}).exit_code == 0);
+  CHECK_FALSE(fs::exists(left));
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    CHECK(e.path().filename().string().find(".tmp.") == std::string::npos);
 }
 
 TEST_CASE("a point that fails is recorded as failed; the others still run and collect names the failure",
@@ -283,4 +308,27 @@ TEST_CASE("a point that fails is recorded as failed; the others still run and co
   auto nothing = sinklab::test::sinklab({"sweep", "resume", out, "--backend", "local"});
   CHECK(nothing.exit_code == 0);
   CHECK_THAT(nothing.err, Contains("nothing to run"));
+}
+
+// A run's artifacts and figures are hard links into the stage cache: a cache entry modified
+// after the run was published changes them too. `archive pack` compares them with the run's
+// SHA256SUMS and refuses (issue 21, case 6).
+TEST_CASE("a published file changed later (through the cache it shares) is refused by archive pack", "[cli][archive]") {
+  TempDir dir;
+  auto config = dir.write("tiny.yaml", tiny_config());
+  auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  REQUIRE(run.exit_code == 0);
+  const std::string run_dir = printed_path(run);
+  REQUIRE(fs::exists(run_dir + "/SHA256SUMS"));
+  CHECK_THAT(read_file(run_dir + "/SHA256SUMS"), Contains("  figures/theorem41_error_vs_stag.png\n"));
+  REQUIRE(sinklab::test::sinklab({"archive", "pack", run_dir, "-o", dir / "ok.tar.gz", "-q"}).exit_code == 0);
+  {  // in place, as a corrupted or overwritten cache entry would change the shared file
+    std::fstream f(run_dir + "/figures/theorem41_error_vs_stag.png", std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(100);
+    f << "XXXX";
+  }
+  auto bad = sinklab::test::sinklab({"archive", "pack", run_dir, "-o", dir / "bad.tar.gz", "-q"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Contains("figures/theorem41_error_vs_stag.png changed since the run was published"));
+  CHECK_FALSE(fs::exists(dir / "bad.tar.gz"));
 }

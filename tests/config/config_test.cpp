@@ -136,3 +136,24 @@ TEST_CASE("an ordered mapping (sweep axes) keeps the written key order; the hash
   REQUIRE(a.hash == b.hash);
   CHECK_THAT(to_yaml(a.json), Catch::Contains("theorem41.model.d: [\"1\", \"2\"]\n    seed:"));
 }
+
+// Issue 21, cases 7 and 8: small inputs with unbounded cost, and bytes that are not text.
+TEST_CASE("a YAML alias bomb, invalid UTF-8, a NUL in a prompt and an over-long name are input errors",
+          "[config][bad-input]") {
+  test::TempDir dir;
+  // 9 levels of 10 aliases each: 10^9 values from a few hundred bytes ("billion laughs").
+  std::string bomb = "name: bomb\ntheorem41: {}\nsweep:\n  grid:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i) {
+    const std::string p = "*a" + std::to_string(i - 1);
+    bomb += "    a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p + ", " + p + ", " + p + ", " + p + ", " +
+            p + ", " + p + ", " + p + ", " + p + ", " + p + ", " + p + "]\n";
+  }
+  REQUIRE(bomb.size() < 1000);
+  CHECK_THAT(error_of(dir, bomb), Contains("expands to more than 1000000 values") && Contains("aliases"));
+  CHECK_THAT(error_of(dir, "name: \"caf\xe9\"\ntheorem41: {}\n"), Contains("c.yaml:1:") && Contains("not valid UTF-8"));
+  CHECK_THAT(error_of(dir, "name: ok\ntheorem41: {}\n\xff\xfe: 1\n"), Contains("key is not valid UTF-8"));
+  CHECK_THAT(error_of(dir, "name: " + std::string(300, 'n') + "\ntheorem41: {}\n"),
+             Contains("300 characters long: at most 128"));
+  CHECK_THAT(error_of(dir, "name: p\nmodel: {path: m}\nprompts: [{id: a, text: \"one\\0two\"}]\nmetrics: {}\n"),
+             Contains("prompts[0].text") && Contains("NUL byte at byte 3"));
+}

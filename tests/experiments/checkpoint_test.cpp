@@ -103,3 +103,12 @@ TEST_CASE("sites and heads a checkpoint does not have are refused before a run",
   CHECK_THAT(problems("[{site: pattern, layers: [2]}]"), Contains("layer 2 does not exist") && Contains("0..1"));
   CHECK(problems("[{site: q, layers: [1], heads: [1]}, {site: pre, layers: [0]}]") == "accepted");
 }
+
+TEST_CASE("a prompt file with a NUL byte is refused: run.h5 would store the text only up to it", "[experiments][checkpoint][bad-input]") {
+  test::TempDir dir;
+  auto file = dir.write("nul.txt", std::string("before\0after", 12));
+  checkpoint::PromptSpec p;
+  p.id = "p";
+  p.file = file;
+  CHECK_THROWS_WITH(checkpoint::prompt_text(p), Catch::Contains("NUL byte at byte 6"));
+}

@@ -253,7 +253,7 @@ TEST_CASE("extra files a stage writes are committed with it, checked, and readab
   CHECK(s == "payload");
 }
 
-TEST_CASE("input file fingerprints are remembered by size and mtime, and a changed file changes the key",
+TEST_CASE("input file fingerprints are remembered by size, mtime, inode and ctime; a changed file changes the key",
           "[runner]") {
   test::TempDir dir;
   auto data = dir.write("weights.bin", "version one");
@@ -267,6 +267,25 @@ TEST_CASE("input file fingerprints are remembered by size and mtime, and a chang
   memo[fs::weakly_canonical(data).string()]["sha256"] = "remembered";
   write_file_atomic(dir / "cache/fingerprints.json", memo.dump());
   CHECK(StageCache(dir / "cache").fingerprint(data) == "remembered");
+  // Changed in place, same size, its mtime put back as `touch -r` does: the ctime gives it away
+  // (issue 21, case 5).
+  const auto mtime = fs::last_write_time(data);
+  {
+    std::fstream f(data, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    f << "VERSION";
+  }
+  fs::last_write_time(data, mtime);
+  REQUIRE(fs::file_size(data) == std::string("version one").size());
+  CHECK(StageCache(dir / "cache").fingerprint(data) == sha256_file(data));
+  // --rehash trusts no memo, even one that matches.
+  memo = nlohmann::json::parse(read_file(dir / "cache/fingerprints.json"));
+  memo[fs::weakly_canonical(data).string()]["sha256"] = "remembered";
+  write_file_atomic(dir / "cache/fingerprints.json", memo.dump());
+  CHECK(StageCache(dir / "cache").fingerprint(data) == "remembered");
+  StageCache rehash(dir / "cache");
+  rehash.set_rehash(true);
+  CHECK(rehash.fingerprint(data) == sha256_file(data));
   // Rewriting the file (new size) is noticed.
   dir.write("weights.bin", "version two, longer");
   CHECK(StageCache(dir / "cache").fingerprint(data) == sha256_file(data));

@@ -1,0 +1,63 @@
+#include "framework/util/interrupt.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace sinklab {
+namespace {
+
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::multiset<std::string>& registry() {
+  static std::multiset<std::string> paths;
+  return paths;
+}
+
+void handle_signals(sigset_t set) {
+  int sig = 0;
+  if (sigwait(&set, &sig) != 0) return;
+  {
+    // Not a signal handler: an ordinary thread, so removing files here is safe. The lock stops
+    // a path from being registered or released half-way.
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    std::error_code ec;
+    for (const auto& path : registry()) std::filesystem::remove_all(path, ec);
+  }
+  const char* what = sig == SIGINT ? "sinklab: interrupted (SIGINT); temporary files removed\n"
+                                   : "sinklab: terminated (SIGTERM); temporary files removed\n";
+  ssize_t ignored = ::write(STDERR_FILENO, what, std::char_traits<char>::length(what));
+  (void)ignored;
+  ::_exit(128 + sig);
+}
+
+}  // namespace
+
+void install_interrupt_cleanup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread(handle_signals, set).detach();
+}
+
+RemoveOnInterrupt::RemoveOnInterrupt(std::string path) : path_(std::move(path)) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().insert(path_);
+}
+
+RemoveOnInterrupt::~RemoveOnInterrupt() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto it = registry().find(path_);
+  if (it != registry().end()) registry().erase(it);
+}
+
+}  // namespace sinklab
