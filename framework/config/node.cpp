@@ -92,9 +92,16 @@ static void check_utf8(const std::string& s, const Location& loc, const char* wh
                       bad);
 }
 
-static ConfigNode convert(const YAML::Node& n, const std::string& origin, const Location& fallback, std::size_t& values) {
+// The deepest nesting a config may have: a YAML alias inside its own anchor ("&x [*x]") is a
+// cycle, which would otherwise recurse until the stack overflows.
+constexpr int kMaxConfigDepth = 128;
+
+static ConfigNode convert(const YAML::Node& n, const std::string& origin, const Location& fallback, std::size_t& values,
+                          int depth = 0) {
   ConfigNode out;
   out.loc = location_of(n, origin, fallback);
+  SINKLAB_INPUT_CHECK(depth <= kMaxConfigDepth, "{}: the config nests deeper than {} levels (a YAML alias inside its own "
+                      "anchor?)", out.loc.str(), kMaxConfigDepth);
   SINKLAB_INPUT_CHECK(++values <= kMaxConfigValues, "{}: the config expands to more than {} values (nested YAML "
                       "aliases?); write the values out or use fewer aliases", out.loc.str(), kMaxConfigValues);
   switch (n.Type()) {
@@ -109,7 +116,7 @@ static ConfigNode convert(const YAML::Node& n, const std::string& origin, const 
       break;
     case YAML::NodeType::Sequence:
       out.kind = ConfigNode::Kind::list;
-      for (const auto& item : n) out.items.push_back(convert(item, origin, out.loc, values));
+      for (const auto& item : n) out.items.push_back(convert(item, origin, out.loc, values, depth + 1));
       break;
     case YAML::NodeType::Map:
       out.kind = ConfigNode::Kind::map;
@@ -120,7 +127,7 @@ static ConfigNode convert(const YAML::Node& n, const std::string& origin, const 
         check_utf8(key, key_loc, "key");
         SINKLAB_INPUT_CHECK(out.entry(key) == nullptr, "{}: key '{}' appears twice in the same mapping",
                             key_loc.str(), key);
-        out.entries.push_back(ConfigEntry{key, key_loc, convert(it->second, origin, key_loc, values)});
+        out.entries.push_back(ConfigEntry{key, key_loc, convert(it->second, origin, key_loc, values, depth + 1)});
       }
       break;
   }

@@ -128,7 +128,9 @@ void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks,
 
 void add_patch(const std::map<std::string, at::Tensor>& source, const std::vector<std::int64_t>& positions,
                HookPoints& hooks, const std::vector<std::int64_t>& heads) {
-  for (const auto& [name, patched] : source) {
+  for (const auto& entry : source) {
+    const std::string name = entry.first;  // copies: a lambda cannot capture structured bindings (C++17)
+    const at::Tensor patched = entry.second;
     const auto parsed = parse_hook_name(name);
     SINKLAB_INPUT_CHECK(parsed.has_value(), "no hook site '{}' to patch", name);
     const Axes axes = axes_of(*parsed->site);

@@ -238,18 +238,24 @@ std::vector<std::string> Hdf5File::children(const std::string& group) const {
 std::vector<DatasetInfo> Hdf5File::datasets() const {
   std::vector<DatasetInfo> out;
   std::vector<std::string> stack{"/"};
+  // A damaged or crafted file may link a group into itself: the walk is bounded.
+  constexpr std::size_t kMaxObjects = 1000000;
+  std::size_t visited = 0;
   while (!stack.empty()) {
     std::string group = stack.back();
     stack.pop_back();
     auto names = children(group);
     for (auto it = names.rbegin(); it != names.rend(); ++it) {
       std::string path = (group == "/" ? "" : group) + "/" + *it;
+      SINKLAB_INPUT_CHECK(++visited <= kMaxObjects, "'{}' holds more than {} objects (a group linked into itself?): "
+                          "it is damaged or not sinklab's", path_, kMaxObjects);
       H5O_info_t info;
 #if H5_VERSION_GE(1, 12, 0)
-      H5Oget_info_by_name3(id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
+      const herr_t got = H5Oget_info_by_name3(id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
 #else
-      H5Oget_info_by_name2(id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
+      const herr_t got = H5Oget_info_by_name2(id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT);
 #endif
+      SINKLAB_INPUT_CHECK(got >= 0, "'{}': object '{}' cannot be read: the file is truncated or corrupt", path_, path);
       if (info.type == H5O_TYPE_GROUP) {
         stack.push_back(path);
         continue;

@@ -26,6 +26,12 @@ namespace sinklab {
 namespace {
 
 const char* kManifest = "MANIFEST.json";
+
+// libarchive's message for the last failure; it may have none (a null pointer fmt refuses).
+std::string error_of(archive* a) {
+  const char* m = archive_error_string(a);
+  return m ? m : "no details from libarchive";
+}
 // The most a file read whole from an archive (manifest, provenance, summary) may hold.
 constexpr std::size_t kMaxSmallFile = std::size_t(64) << 20;
 
@@ -42,7 +48,7 @@ struct Writer {
     else throw InputError(fmt::format("archive '{}' must end in .tar.gz, .tgz or .tar.zst", file));
     archive_write_set_format_pax_restricted(a);
     SINKLAB_INPUT_CHECK(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK, "cannot write '{}': {}", file,
-                        archive_error_string(a));
+                        error_of(a));
   }
   ~Writer() { archive_write_free(a); }
   void add(const std::string& name, const std::string& bytes) {
@@ -51,9 +57,10 @@ struct Writer {
     archive_entry_set_size(e, la_int64_t(bytes.size()));
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
-    SINKLAB_CHECK(archive_write_header(a, e) == ARCHIVE_OK, "archive: {}", archive_error_string(a));
-    if (!bytes.empty()) archive_write_data(a, bytes.data(), bytes.size());
+    const bool ok = archive_write_header(a, e) == ARCHIVE_OK &&
+                    (bytes.empty() || archive_write_data(a, bytes.data(), bytes.size()) == la_ssize_t(bytes.size()));
     archive_entry_free(e);
+    SINKLAB_INPUT_CHECK(ok, "cannot write {} into the archive (disk full?): {}", name, error_of(a));
   }
   void add_file(const std::string& name, const std::string& path) {
     archive_entry* e = archive_entry_new();
@@ -61,16 +68,20 @@ struct Writer {
     archive_entry_set_size(e, la_int64_t(fs::file_size(path)));
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
-    SINKLAB_CHECK(archive_write_header(a, e) == ARCHIVE_OK, "archive: {}", archive_error_string(a));
+    bool ok = archive_write_header(a, e) == ARCHIVE_OK;
+    archive_entry_free(e);
+    SINKLAB_INPUT_CHECK(ok, "cannot write {} into the archive (disk full?): {}", name, error_of(a));
     std::ifstream in(path, std::ios::binary);
     std::vector<char> buf(1 << 20);
-    while (in) {
+    while (in && ok) {
       in.read(buf.data(), std::streamsize(buf.size()));
-      if (in.gcount() > 0) archive_write_data(a, buf.data(), std::size_t(in.gcount()));
+      if (in.gcount() > 0) ok = archive_write_data(a, buf.data(), std::size_t(in.gcount())) == la_ssize_t(in.gcount());
     }
-    archive_entry_free(e);
+    SINKLAB_INPUT_CHECK(ok, "cannot write {} into the archive (disk full?): {}", name, error_of(a));
   }
-  void close() { SINKLAB_CHECK(archive_write_close(a) == ARCHIVE_OK, "archive: {}", archive_error_string(a)); }
+  void close() {
+    SINKLAB_INPUT_CHECK(archive_write_close(a) == ARCHIVE_OK, "cannot finish the archive (disk full?): {}", error_of(a));
+  }
 };
 
 struct Reader {
@@ -79,9 +90,12 @@ struct Reader {
   explicit Reader(const std::string& f) : a(archive_read_new()), file(f) {
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
-    SINKLAB_INPUT_CHECK(fs::exists(f), "archive '{}' does not exist", f);
-    SINKLAB_INPUT_CHECK(archive_read_open_filename(a, f.c_str(), 1 << 20) == ARCHIVE_OK, "'{}' is not a readable archive: {}",
-                        f, archive_error_string(a));
+    if (!fs::exists(f) || archive_read_open_filename(a, f.c_str(), 1 << 20) != ARCHIVE_OK) {
+      const std::string why = fs::exists(f) ? fmt::format("'{}' is not a readable archive: {}", f, error_of(a))
+                                            : fmt::format("archive '{}' does not exist", f);
+      archive_read_free(a);  // the destructor does not run for a constructor that throws
+      throw InputError(why);
+    }
   }
   ~Reader() { archive_read_free(a); }
   // Calls `entry(path, type, sink)` per entry; `sink(bytes, n)` receives its data via read().
@@ -90,7 +104,7 @@ struct Reader {
     archive_entry* e = nullptr;
     int r;
     while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) entry(std::string(archive_entry_pathname(e)), archive_entry_filetype(e));
-    SINKLAB_INPUT_CHECK(r == ARCHIVE_EOF, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+    SINKLAB_INPUT_CHECK(r == ARCHIVE_EOF, "'{}' is truncated or corrupt: {}", file, error_of(a));
   }
   // The current entry's bytes, streamed into `out` (and hashed).
   std::string read(std::ostream* out) {
@@ -101,7 +115,7 @@ struct Reader {
       h.update(buf.data(), std::size_t(n));
       if (out) out->write(buf.data(), n);
     }
-    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, error_of(a));
     return h.hex();
   }
   // The current entry whole, for the small files read into memory (the manifest, provenance): an
@@ -115,7 +129,7 @@ struct Reader {
                           "KB): not a sinklab archive, or a tampered one", file, what, limit >> 20);
       s.append(buf.data(), std::size_t(n));
     }
-    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, archive_error_string(a));
+    SINKLAB_INPUT_CHECK(n == 0, "'{}' is truncated or corrupt: {}", file, error_of(a));
     return s;
   }
 };

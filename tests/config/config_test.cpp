@@ -150,6 +150,8 @@ TEST_CASE("a YAML alias bomb, invalid UTF-8, a NUL in a prompt and an over-long 
   }
   REQUIRE(bomb.size() < 1000);
   CHECK_THAT(error_of(dir, bomb), Contains("expands to more than 1000000 values") && Contains("aliases"));
+  // An alias inside its own anchor is a cycle (found by scripts/fuzz.sh: a stack overflow).
+  CHECK_THAT(error_of(dir, "name: a\ntheorem41: {}\nx: &x [1, *x]\n"), Contains("nests deeper than 128 levels"));
   CHECK_THAT(error_of(dir, "name: \"caf\xe9\"\ntheorem41: {}\n"), Contains("c.yaml:1:") && Contains("not valid UTF-8"));
   CHECK_THAT(error_of(dir, "name: ok\ntheorem41: {}\n\xff\xfe: 1\n"), Contains("key is not valid UTF-8"));
   CHECK_THAT(error_of(dir, "name: " + std::string(300, 'n') + "\ntheorem41: {}\n"),

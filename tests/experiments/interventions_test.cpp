@@ -21,6 +21,21 @@
 using namespace sinklab;
 using Catch::Contains;
 
+namespace {
+
+// Every stage of the config at `path`, run with the cache in `dir`: stage name -> its record.
+std::map<std::string, StageRecord> run_stages(const test::TempDir& dir, const std::string& path) {
+  auto cfg = load_config<RunConfig>(path, {"threads=1"});
+  Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
+  auto experiments = add_experiment_stages(cfg.value, runner);
+  REQUIRE(experiments.front()->input_problems().empty());
+  std::map<std::string, StageRecord> done;
+  for (const auto& rec : runner.run()) done[rec.name] = rec;
+  return done;
+}
+
+}  // namespace
+
 TEST_CASE("interventions on tiny-phi3: the clean run is transformers'; identities change nothing; the report "
           "compares like with like", "[experiments][interventions]") {
   auto shared = test::shared_dir();
@@ -41,12 +56,7 @@ TEST_CASE("interventions on tiny-phi3: the clean run is transformers'; identitie
                  "    stream_full: {kv: {policy: full}}\n"
                  "    stream_wide: {kv: {policy: sinks, sink_tokens: 4, window: 100}}\n"
                  "    window4: {kv: {policy: window, window: 4}}\n");
-  auto cfg = load_config<RunConfig>(config_path, {"threads=1"});
-  Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
-  auto experiments = add_experiment_stages(cfg.value, runner);
-  REQUIRE(experiments.front()->input_problems().empty());
-  std::map<std::string, StageRecord> done;
-  for (const auto& rec : runner.run()) done[rec.name] = rec;
+  const auto done = run_stages(dir, config_path);
   REQUIRE(done.count("intervene.dense") == 1);
   Hdf5File out(done.at("intervene.dense").entry, Hdf5File::Mode::read);
   const std::string g = "prompts/p3/";
@@ -131,12 +141,7 @@ TEST_CASE("activation patching on tiny-phi3: the differing token's position rest
                   "    nowhere: {ablate: [{site: resid_post, tokens: ['?']}]}\n"
                   "  patching:\n    - {name: ioi, clean: clean, corrupted: corrupt, site: resid_pre, answer: ' Mary', wrong: ' John'}\n"
                   "    - {name: heads, clean: clean, corrupted: corrupt, site: z, layers: [0, 5], answer: Mary, wrong: John}\n");
-  auto cfg = load_config<RunConfig>(config_path, {"threads=1"});
-  Runner runner(RunnerOptions{dir / "cache", {}, c10::Device(c10::DeviceType::CPU)});
-  auto experiments = add_experiment_stages(cfg.value, runner);
-  REQUIRE(experiments.front()->input_problems().empty());
-  std::map<std::string, StageRecord> done;
-  for (const auto& rec : runner.run()) done[rec.name] = rec;
+  const auto done = run_stages(dir, config_path);
   Hdf5File out(done.at("intervene.dense").entry, Hdf5File::Mode::read);
   const at::Tensor normalized = out.read("patching/ioi/normalized");  // [6 layers, 16 positions]
   REQUIRE(normalized.size(0) == 6);
