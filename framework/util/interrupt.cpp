@@ -4,6 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/wait.h>
+
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -20,6 +23,10 @@ std::multiset<std::string>& registry() {
   static std::multiset<std::string> paths;
   return paths;
 }
+std::multiset<pid_t>& children() {
+  static std::multiset<pid_t> pids;
+  return pids;
+}
 
 void handle_signals(sigset_t set) {
   int sig = 0;
@@ -28,6 +35,12 @@ void handle_signals(sigset_t set) {
     // Not a signal handler: an ordinary thread, so removing files here is safe. The lock stops
     // a path from being registered or released half-way.
     std::lock_guard<std::mutex> lock(registry_mutex());
+    // Children first (they clean up after themselves), then our own temporaries.
+    for (pid_t pid : children()) ::kill(pid, sig);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (pid_t pid : children())
+      while (::waitpid(pid, nullptr, WNOHANG) == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::error_code ec;
     for (const auto& path : registry()) std::filesystem::remove_all(path, ec);
   }
@@ -47,6 +60,17 @@ void install_interrupt_cleanup() {
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread(handle_signals, set).detach();
+}
+
+SignalOnInterrupt::SignalOnInterrupt(pid_t pid) : pid_(pid) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  children().insert(pid_);
+}
+
+SignalOnInterrupt::~SignalOnInterrupt() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto it = children().find(pid_);
+  if (it != children().end()) children().erase(it);
 }
 
 RemoveOnInterrupt::RemoveOnInterrupt(std::string path) : path_(std::move(path)) {

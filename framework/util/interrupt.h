@@ -3,6 +3,8 @@
 // one thread (sigwait), which removes every temporary path registered right now - a run's
 // partial directory, a stage's unfinished cache entry, an unpack's temporary tree - and exits
 // 130 / 143. (SIGKILL cannot be caught: what it leaves, the next run removes.)
+#include <sys/types.h>
+
 #include <string>
 
 namespace sinklab {
@@ -22,6 +24,19 @@ class RemoveOnInterrupt {
 
  private:
   std::string path_;
+};
+
+// Passes an interrupt on to child process `pid` (a sweep's point) while this object lives; the
+// signal thread waits up to 10 s for it to clean up before it exits itself.
+class SignalOnInterrupt {
+ public:
+  explicit SignalOnInterrupt(pid_t pid);
+  ~SignalOnInterrupt();
+  SignalOnInterrupt(const SignalOnInterrupt&) = delete;
+  SignalOnInterrupt& operator=(const SignalOnInterrupt&) = delete;
+
+ private:
+  pid_t pid_;
 };
 
 }  // namespace sinklab

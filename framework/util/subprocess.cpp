@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,14 @@ std::vector<char*> c_argv(const std::vector<std::string>& argv) {
 
 int exit_code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 
+// In a forked child before exec: sinklab blocks SIGINT and SIGTERM for its signal thread
+// (interrupt.h), and a blocked mask survives exec - the child program must get its signals.
+void unblock_signals() {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 }  // namespace
 
 std::string find_on_path(const std::string& name) {
@@ -47,6 +56,7 @@ pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_
   auto args = c_argv(argv);
   pid_t pid = fork();
   if (pid == 0) {
+    unblock_signals();
     dup2(log, 1);
     dup2(log, 2);
     execv(program.c_str(), args.data());
@@ -85,6 +95,7 @@ CapturedRun run_captured(const std::vector<std::string>& argv) {
   auto args = c_argv(argv);
   pid_t pid = fork();
   if (pid == 0) {
+    unblock_signals();
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     execv(program.c_str(), args.data());

@@ -177,3 +177,32 @@ TEST_CASE("SIGTERM and SIGINT mid-stage clean up and exit 143 and 130", "[cli][c
     CHECK(left.empty());  // no partial run, no claimed id
   }
 }
+
+// A sweep's parent passes SIGTERM on to its running points, which clean up and stop: nothing of
+// theirs keeps running or half-written after the parent exits 143.
+TEST_CASE("SIGTERM to a sweep stops its running points too", "[cli][crash]") {
+  TempDir dir;
+  auto config = dir.write("slow.yaml", tiny_config("slow", 4096, 40) + "  batch_size: 64\n");
+  const std::string results = dir / "results";
+  auto in_progress = [&] {
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(results, ec))
+      if (e.path().filename().string().find(".h5.tmp.") != std::string::npos) return true;
+    return false;
+  };
+  pid_t pid = start_process({sinklab_binary(), "sweep", config, "--grid", "seed=0,1", "--jobs", "2", "--threads", "1",
+                             "--results", results}, dir / "out", dir / "err");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!in_progress() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(in_progress());
+  ::kill(pid, SIGTERM);
+  CHECK(wait_process(pid) == 128 + SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a point still running would write on
+  CHECK_FALSE(in_progress());
+  for (const auto& e : fs::recursive_directory_iterator(results)) {
+    const std::string name = e.path().filename().string();
+    CHECK(name != "provenance.json");  // no point finished
+    CHECK(name.find(".partial.") == std::string::npos);
+  }
+}
