@@ -7,7 +7,7 @@
 #include <set>
 
 #include "experiments/catch_tag_release/stages.h"
-#include "experiments/checkpoint/cost_model.h"
+#include "experiments/checkpoint/index_checks.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/util/error.h"
 
@@ -67,37 +67,23 @@ std::vector<SiteRequest> site_requests(const Config& config, const std::vector<P
 
 void CatchTagReleasePart::check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
                                         const checkpoint::ResolvedModel& m) const {
-  auto check_layer = [&](std::int64_t layer, const std::string& key) {
-    SINKLAB_INPUT_CHECK(layer < spec.num_layers, "{}: layer {} does not exist: {} ({}) has layers 0..{}", key, layer,
-                        m.display_name, spec.model_type, spec.num_layers - 1);
-  };
-  auto check_site = [&](const std::string& name, const std::string& key) {
-    const HookSite& site = hook_site(name);
-    SINKLAB_INPUT_CHECK(computes_site(spec, site), "{}: {} ({}) has no site '{}': {}", key, m.display_name,
-                        spec.model_type, name, site.meaning);
-  };
-  auto check_head = [&](std::int64_t head, const std::string& name, const std::string& key) {
-    const bool kv = hook_site(name).heads == HeadKind::key_value;
-    const std::int64_t n = kv ? spec.num_kv_heads : spec.num_heads;
-    SINKLAB_INPUT_CHECK(head < n, "{}: head {} does not exist: {} has {} {}heads per layer (0..{})", key, head,
-                        m.display_name, n, kv ? "key/value " : "", n - 1);
-  };
+  const checkpoint::IndexChecks check(spec, m);
   for (std::size_t i = 0; i < config_.probes.size(); ++i) {
     const auto& probe = config_.probes[i];
-    check_site(probe.site, fmt::format("probes[{}].site", i));
-    for (auto l : probe.layers) check_layer(l, fmt::format("probes[{}].layers", i));
-    for (auto h : probe.heads) check_head(h, probe.site, fmt::format("probes[{}].heads", i));
+    check.site(probe.site, fmt::format("probes[{}].site", i));
+    for (auto l : probe.layers) check.layer(l, fmt::format("probes[{}].layers", i));
+    for (auto h : probe.heads) check.head(h, probe.site, fmt::format("probes[{}].heads", i));
   }
   for (std::size_t i = 0; i < config_.pca.size(); ++i) {
     const auto& p = config_.pca[i];
-    check_site(p.site, fmt::format("pca[{}].site", i));
-    check_layer(p.layer, fmt::format("pca[{}].layer", i));
-    if (p.head >= 0) check_head(p.head, p.site, fmt::format("pca[{}].head", i));
+    check.site(p.site, fmt::format("pca[{}].site", i));
+    check.layer(p.layer, fmt::format("pca[{}].layer", i));
+    if (p.head >= 0) check.head(p.head, p.site, fmt::format("pca[{}].head", i));
   }
   if (config_.metrics)
-    for (auto l : config_.metrics->layers) check_layer(l, "metrics.layers");
+    for (auto l : config_.metrics->layers) check.layer(l, "metrics.layers");
   // Last, because it tokenizes. A prompt longer than the model's context runs, slowly and out of distribution: refused.
-  checkpoint::check_prompt_lengths(inputs.prompts, spec, m);
+  check.prompt_lengths(inputs.prompts);
 }
 
 std::vector<std::unique_ptr<Stage>> CatchTagReleasePart::variant_stages(const checkpoint::Inputs& inputs,

@@ -94,18 +94,7 @@ const Tokenizer& checkpoint_tokenizer(const std::string& dir) {
 
 std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt) {
   // The ids only (no offsets): counting is linear in the text, whatever its length.
-  const auto n = std::int64_t(checkpoint_tokenizer(dir).encode(prompt_text(prompt), true).size());
-  return prompt.max_tokens > 0 ? std::min<std::int64_t>(n, prompt.max_tokens) : n;
-}
-
-void check_prompt_lengths(const std::vector<PromptSpec>& prompts, const ModelSpec& spec, const ResolvedModel& m) {
-  if (spec.context_length <= 0) return;
-  for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const std::int64_t n = prompt_length(m.dir, prompts[i]);
-    SINKLAB_INPUT_CHECK(n <= spec.context_length,
-                        "prompts[{}] ('{}') has {} tokens, {} takes {} (max_position_embeddings): set prompts[{}].max_tokens "
-                        "to at most {}", i, prompts[i].id, n, m.display_name, spec.context_length, i, spec.context_length);
-  }
+  return std::int64_t(prompt_ids(checkpoint_tokenizer(dir), prompt_text(prompt), prompt.max_tokens).size());
 }
 
 }  // namespace sinklab::checkpoint

@@ -41,9 +41,6 @@ void add_forward(StageCost& cost, const ModelSpec& spec, at::ScalarType compute,
 const Tokenizer& checkpoint_tokenizer(const std::string& dir);
 // The number of tokens a prompt has (tokenized with the checkpoint's tokenizer).
 std::int64_t prompt_length(const std::string& dir, const PromptSpec& prompt);
-// InputError naming prompts[i].max_tokens when a prompt is longer than the model's context:
-// past it a model runs slowly and out of distribution.
-void check_prompt_lengths(const std::vector<PromptSpec>& prompts, const ModelSpec& spec, const ResolvedModel& model);
 
 double dtype_bytes(at::ScalarType t);
 

@@ -8,10 +8,15 @@
 
 namespace sinklab::checkpoint {
 
+std::vector<std::int64_t> prompt_ids(const Tokenizer& tokenizer, const std::string& text, int max_tokens) {
+  auto ids = tokenizer.encode(text, /*add_special_tokens=*/true);
+  if (max_tokens > 0 && ids.size() > std::size_t(max_tokens)) ids.resize(std::size_t(max_tokens));
+  return ids;
+}
+
 TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens) {
   TokenizedPrompt p;
-  p.ids = tokenizer.encode(text, /*add_special_tokens=*/true);
-  if (max_tokens > 0 && p.ids.size() > std::size_t(max_tokens)) p.ids.resize(std::size_t(max_tokens));
+  p.ids = prompt_ids(tokenizer, text, max_tokens);
   p.decoded = tokenizer.decode(p.ids, /*skip_special_tokens=*/false);
   // Token t ends where the decoding of ids[0..t] stops agreeing with the full decoding. A
   // character split over byte-fallback tokens decodes to U+FFFD until its last byte arrives,

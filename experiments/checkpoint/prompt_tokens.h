@@ -20,6 +20,8 @@ struct TokenizedPrompt {
   std::string decoded;                // decode(ids) with special tokens
 };
 TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
+// Only the ids (special tokens added, the first max_tokens kept when > 0): linear in the text.
+std::vector<std::int64_t> prompt_ids(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
 
 // Writes the prompt's ids [T], token pieces [T] (strings, dataset "tokens"), offsets [T, 2] and
 // decoded text under `group`.

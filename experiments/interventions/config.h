@@ -44,7 +44,7 @@ struct InterventionSpec {
     v("reference", reference, "prompt id whose clean run ops mean and resample read (mean: default the prompt itself)");
   }
   bool reads_reference() const {
-    return std::any_of(ablate.begin(), ablate.end(), [](const Ablation& a) { return a.op == "mean" || a.op == "resample"; });
+    return std::any_of(ablate.begin(), ablate.end(), [](const Ablation& a) { return a.reads_reference(); });
   }
   void validate(const Decoder& d) const {
     if (first_token == "replace" && replace_with.empty()) d.fail("replace_with", "give the text of the replacing token");
@@ -54,7 +54,7 @@ struct InterventionSpec {
         if (!a.positions.empty() || !a.tokens.empty())
           d.fail("ablate", "positions and tokens cannot be chosen in a streamed (kv) run: each step is one position; "
                            "leave them out or drop `kv`");
-        if (a.op == "mean" || a.op == "resample")
+        if (a.reads_reference())
           d.fail("ablate", fmt::format("op {} reads a one-pass reference run: not in a streamed (kv) run", a.op));
       }
     for (const auto& a : ablate)

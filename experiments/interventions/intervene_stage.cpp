@@ -140,11 +140,12 @@ class InterveneStage : public Stage {
                           tp.ids.size());
       const std::string g = "prompts/" + prompt.id;
       checkpoint::write_prompt_tokens(out, g, tp);
+      ReferenceRuns references;  // this prompt's: their values are as large as a site of every layer
       for (const auto& [entry, e] : runs) {
         const EntryInput in = entry_input(e, tp, *lm.tokenizer, prompt.id);
         const std::string eg = g + "/" + entry;
         std::vector<Ablation> applied;
-        const auto reference = reference_run(lm, e, prompt);
+        const auto& reference = reference_run(lm, e, prompt, references);
         for (const auto& a : e.ablate)
           if (auto resolved = at_tokens(a, in.pieces)) applied.push_back(*resolved);
         if (e.kv) streamed(*lm.model, e, applied, in, out, eg);
@@ -178,19 +179,27 @@ class InterveneStage : public Stage {
     throw InputError(fmt::format("no prompt '{}'", id));  // the config's validation names it first
   }
 
+  // Reference runs of one prompt's entries, by reference prompt and sites: entries that share
+  // them run the reference once.
+  using ReferenceRuns = std::map<std::string, std::map<std::string, at::Tensor>>;
+
   // The clean run of the entry's reference prompt (default: this prompt) at every site its mean
   // and resample ablations edit; empty when none does.
-  std::map<std::string, at::Tensor> reference_run(const checkpoint::LoadedModel& lm, const InterventionSpec& e,
-                                                  const PromptSpec& prompt) const {
-    if (!e.reads_reference()) return {};
+  const std::map<std::string, at::Tensor>& reference_run(const checkpoint::LoadedModel& lm, const InterventionSpec& e,
+                                                         const PromptSpec& prompt, ReferenceRuns& done) const {
+    static const std::map<std::string, at::Tensor> none;
+    if (!e.reads_reference()) return none;
     const PromptSpec& ref = e.reference.empty() ? prompt : prompt_named(e.reference);
-    auto tp = checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(ref), ref.max_tokens);
     std::set<std::string> names;
     for (const auto& a : e.ablate)
       for (const auto& n : ablated_sites(a, lm.model->spec().num_layers)) names.insert(n);
+    std::string key = ref.id;
+    for (const auto& n : names) key += "|" + n;
+    if (auto it = done.find(key); it != done.end()) return it->second;
+    const auto ids = checkpoint::prompt_ids(*lm.tokenizer, checkpoint::prompt_text(ref), ref.max_tokens);
     HookPoints record = HookPoints::only(names);
-    lm.model->forward(at::tensor(tp.ids, f64.dtype(at::kLong)).unsqueeze(0), record);
-    return record.cache();
+    lm.model->forward(at::tensor(ids, f64.dtype(at::kLong)).unsqueeze(0), record);
+    return done[key] = record.cache();
   }
 
   // One patching grid: the corrupted run's logit difference with the clean value of the site

@@ -9,7 +9,7 @@
 #include <iterator>
 #include <set>
 
-#include "experiments/checkpoint/cost_model.h"
+#include "experiments/checkpoint/index_checks.h"
 #include "experiments/checkpoint/stage_names.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/plot/figures.h"
@@ -36,42 +36,31 @@ std::vector<std::unique_ptr<Stage>> InterventionsPart::variant_stages(const chec
 
 void InterventionsPart::check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
                                       const checkpoint::ResolvedModel& m) const {
-  // Every prompt the stage runs (the clean run is one pass) within the model's context.
-  checkpoint::check_prompt_lengths(inputs.prompts, spec, m);
+  const checkpoint::IndexChecks check(spec, m);
   for (const auto& [name, e] : section_.entries) {
     const std::string key = "interventions.entries." + name;
     SINKLAB_INPUT_CHECK(!e.kv || spec.rotary, "{}.kv: a streaming KV cache re-positions the kept keys (StreamingLLM), "
                         "which needs RoPE: {} ({}) has learned positions", key, m.display_name, spec.model_type);
     for (std::size_t i = 0; i < e.ablate.size(); ++i) {
       const Ablation& a = e.ablate[i];
-      const HookSite& site = hook_site(a.site);
-      SINKLAB_INPUT_CHECK(computes_site(spec, site), "{}.ablate[{}].site: {} ({}) has no site '{}': {}", key, i,
-                          m.display_name, spec.model_type, a.site, site.meaning);
-      for (auto l : a.layers)
-        SINKLAB_INPUT_CHECK(l < spec.num_layers, "{}.ablate[{}].layers: layer {} does not exist: {} has layers 0..{}",
-                            key, i, l, m.display_name, spec.num_layers - 1);
-      const bool kv_heads = site.heads == HeadKind::key_value;
-      const std::int64_t heads = kv_heads ? spec.num_kv_heads : spec.num_heads;
-      for (auto h : a.heads)
-        SINKLAB_INPUT_CHECK(h < heads, "{}.ablate[{}].heads: head {} does not exist: {} has {} {}heads (0..{})", key, i,
-                            h, m.display_name, heads, kv_heads ? "key/value " : "", heads - 1);
+      const std::string at = fmt::format("{}.ablate[{}]", key, i);
+      check.site(a.site, at + ".site");
+      for (auto l : a.layers) check.layer(l, at + ".layers");
+      for (auto h : a.heads) check.head(h, a.site, at + ".heads");
     }
   }
   for (std::size_t i = 0; i < section_.patching.size(); ++i) {
     const PatchingSpec& p = section_.patching[i];
     const std::string key = fmt::format("interventions.patching[{}]", i);
-    SINKLAB_INPUT_CHECK(computes_site(spec, hook_site(p.site)), "{}.site: {} ({}) has no site '{}': {}", key,
-                        m.display_name, spec.model_type, p.site, hook_site(p.site).meaning);
-    for (auto l : p.layers)
-      SINKLAB_INPUT_CHECK(l < spec.num_layers, "{}.layers: layer {} does not exist: {} has layers 0..{}", key, l,
-                          m.display_name, spec.num_layers - 1);
+    check.site(p.site, key + ".site");
+    for (auto l : p.layers) check.layer(l, key + ".layers");
   }
   for (std::size_t i = 0; i < section_.heads.size(); ++i) {
-    const HeadRef& h = section_.heads[i];
-    SINKLAB_INPUT_CHECK(h.layer < spec.num_layers && h.head < spec.num_heads,
-                        "interventions.heads[{}]: layer {} head {} does not exist: {} has layers 0..{}, heads 0..{}", i,
-                        h.layer, h.head, m.display_name, spec.num_layers - 1, spec.num_heads - 1);
+    check.layer(section_.heads[i].layer, fmt::format("interventions.heads[{}].layer", i));
+    check.head(section_.heads[i].head, "pattern", fmt::format("interventions.heads[{}].head", i));
   }
+  // Last, because it tokenizes: every prompt the stage runs (the clean run is one pass) within the context.
+  check.prompt_lengths(inputs.prompts);
 }
 
 namespace {

@@ -57,7 +57,7 @@ void Ablation::validate(const Decoder& d) const {
   if (!s.per_block && !layers.empty()) d.fail("layers", fmt::format("site {} is model-level: it has no layers", s.short_name));
   if (axes_of(s).position < 0 && (!positions.empty() || !tokens.empty()))
     d.fail(positions.empty() ? "tokens" : "positions", fmt::format("site {} has no position axis", s.short_name));
-  if ((op == "mean" || op == "resample") && axes_of(s).position < 0)
+  if (reads_reference() && axes_of(s).position < 0)
     d.fail("op", fmt::format("{} replaces values by a reference run's at positions: site {} has none", op, s.short_name));
 }
 
@@ -98,7 +98,7 @@ void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks,
   SINKLAB_INPUT_CHECK(site.short_name != "result", "result is computed for hooks only: intervene on z instead");
   SINKLAB_CHECK(a.tokens.empty(), "an ablation's tokens must be resolved to positions (at_tokens) before it is added");
   const Axes axes = axes_of(site);
-  const bool by_reference = a.op == "mean" || a.op == "resample";
+  const bool by_reference = a.reads_reference();
   SINKLAB_INPUT_CHECK(!by_reference || axes.position >= 0, "op {} needs a site with a position axis; {} has none", a.op,
                       site.short_name);
   for (const auto& name : ablated_sites(a, num_layers)) {

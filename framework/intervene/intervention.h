@@ -44,6 +44,7 @@ struct Ablation {
     v("value", value, "the factor of scale, the value of set, the bound of clamp");
   }
   void validate(const Decoder& d) const;
+  bool reads_reference() const { return op == "mean" || op == "resample"; }  // needs a reference run's values
 };
 
 // `ablation` with `tokens` turned into positions of a sequence whose tokens decode to `pieces`

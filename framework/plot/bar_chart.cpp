@@ -69,14 +69,9 @@ void draw_bar_chart(Canvas& c, const BarChart& chart, double x0, double y0, doub
 
 void render_bar_chart_grid(const std::vector<BarChart>& charts, int cols, const std::string& title,
                            const std::string& stem) {
-  SINKLAB_CHECK(!charts.empty() && cols > 0, "empty bar chart grid '{}'", title);
-  const double w = 480, h = 380, header = 36;
-  const int rows = int((charts.size() + cols - 1) / cols);
-  render_png_and_svg(stem, w * cols, header + h * rows, [&](Canvas& c) {
-    c.color({0, 0, 0});
-    c.text(title, w * cols / 2, 24, 16, Align::center, 0, true);
-    for (std::size_t i = 0; i < charts.size(); ++i)
-      draw_bar_chart(c, charts[i], w * double(i % cols), header + h * double(i / cols), w, h);
+  const double w = 480, h = 380;
+  render_panel_grid(charts.size(), cols, w, h, title, stem, [&](Canvas& c, std::size_t i, double x, double y) {
+    draw_bar_chart(c, charts[i], x, y, w, h);
   });
 }
 

@@ -90,4 +90,18 @@ void render_png_and_svg(const std::string& stem, double width, double height,
   }
 }
 
+void render_panel_grid(std::size_t count, int cols, double cell_w, double cell_h, const std::string& title,
+                       const std::string& stem,
+                       const std::function<void(Canvas&, std::size_t, double, double)>& draw_panel) {
+  SINKLAB_CHECK(count > 0 && cols > 0, "empty figure grid '{}'", title);
+  const double header = 36;
+  const int rows = int((count + std::size_t(cols) - 1) / std::size_t(cols));
+  render_png_and_svg(stem, cell_w * cols, header + cell_h * rows, [&](Canvas& c) {
+    c.color({0, 0, 0});
+    c.text(title, cell_w * cols / 2, 24, 16, Align::center, 0, true);
+    for (std::size_t i = 0; i < count; ++i)
+      draw_panel(c, i, cell_w * double(i % std::size_t(cols)), header + cell_h * double(i / std::size_t(cols)));
+  });
+}
+
 }  // namespace sinklab::plot

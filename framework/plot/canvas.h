@@ -38,4 +38,10 @@ class Canvas {
 void render_png_and_svg(const std::string& stem, double width, double height,
                         const std::function<void(Canvas&)>& draw);
 
+// A sheet of `count` panels of `cell_w` x `cell_h` points, `cols` per row, under a title;
+// `draw_panel(c, i, x, y)` draws panel i with its top-left corner at (x, y).
+void render_panel_grid(std::size_t count, int cols, double cell_w, double cell_h, const std::string& title,
+                       const std::string& stem,
+                       const std::function<void(Canvas&, std::size_t, double, double)>& draw_panel);
+
 }  // namespace sinklab::plot

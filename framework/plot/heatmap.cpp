@@ -114,7 +114,6 @@ void render_heatmap(const Heatmap& m, const std::string& stem) {
 
 void render_heatmap_grid(const std::vector<Heatmap>& maps, int cols, const std::string& title,
                          const std::string& stem) {
-  SINKLAB_CHECK(!maps.empty() && cols > 0, "empty heatmap grid '{}'", title);
   std::vector<HeatmapLayout> layouts;
   double cw = 0, ch = 0;
   for (const auto& m : maps) {
@@ -122,14 +121,9 @@ void render_heatmap_grid(const std::vector<Heatmap>& maps, int cols, const std::
     cw = std::max(cw, layouts.back().width);
     ch = std::max(ch, layouts.back().height);
   }
-  const double header = 36;
-  const int rows = int((maps.size() + cols - 1) / cols);
-  cw = std::max(cw, (label_extent({title}, 16 * 1.05) + 40) / double(cols));
-  render_png_and_svg(stem, cw * cols, header + ch * rows, [&](Canvas& c) {
-    c.color({0, 0, 0});
-    c.text(title, cw * cols / 2, 24, 16, Align::center, 0, true);
-    for (std::size_t i = 0; i < maps.size(); ++i)
-      draw_heatmap(c, maps[i], layouts[i], cw * double(i % cols), header + ch * double(i / cols));
+  if (cols > 0) cw = std::max(cw, (label_extent({title}, 16 * 1.05) + 40) / double(cols));
+  render_panel_grid(maps.size(), cols, cw, ch, title, stem, [&](Canvas& c, std::size_t i, double x, double y) {
+    draw_heatmap(c, maps[i], layouts[i], x, y);
   });
 }
 

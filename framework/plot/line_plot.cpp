@@ -97,14 +97,9 @@ void render_line_plot(const LinePlot& plot, const std::string& stem) {
 
 void render_line_plot_grid(const std::vector<LinePlot>& plots, int cols, const std::string& title,
                            const std::string& stem) {
-  SINKLAB_CHECK(!plots.empty() && cols > 0, "empty plot grid '{}'", title);
-  const double w = 520, h = 360, header = 36;
-  const int rows = int((plots.size() + cols - 1) / cols);
-  render_png_and_svg(stem, w * cols, header + h * rows, [&](Canvas& c) {
-    c.color({0, 0, 0});
-    c.text(title, w * cols / 2, 24, 16, Align::center, 0, true);
-    for (std::size_t i = 0; i < plots.size(); ++i)
-      draw_line_plot(c, plots[i], w * double(i % cols), header + h * double(i / cols), w, h);
+  const double w = 520, h = 360;
+  render_panel_grid(plots.size(), cols, w, h, title, stem, [&](Canvas& c, std::size_t i, double x, double y) {
+    draw_line_plot(c, plots[i], x, y, w, h);
   });
 }
 

@@ -20,11 +20,10 @@ StageCache::StageCache(std::string dir) : dir_(std::move(dir)) {}
 std::string StageCache::fingerprint(const std::string& path) const {
   std::error_code ec;
   const std::string abs = fs::weakly_canonical(path, ec).string();
-  const auto size = fs::file_size(abs, ec);
-  SINKLAB_INPUT_CHECK(!ec, "cannot read input file '{}': {}", path, ec.message());
-  const auto mtime = std::int64_t(fs::last_write_time(abs).time_since_epoch().count());
   struct stat st {};
-  SINKLAB_INPUT_CHECK(::stat(abs.c_str(), &st) == 0, "cannot stat input file '{}': {}", path, std::strerror(errno));
+  SINKLAB_INPUT_CHECK(::stat(abs.c_str(), &st) == 0, "cannot read input file '{}': {}", path, std::strerror(errno));
+  const auto size = std::uint64_t(st.st_size);
+  const auto mtime = std::int64_t(st.st_mtim.tv_sec) * 1000000000 + std::int64_t(st.st_mtim.tv_nsec);
   // The identity of the file and of its last change (status changes included).
   const std::string identity = fmt::format("{}:{}:{}.{:09d}", std::uint64_t(st.st_dev), std::uint64_t(st.st_ino),
                                            std::int64_t(st.st_ctim.tv_sec), std::int64_t(st.st_ctim.tv_nsec));
@@ -129,8 +128,8 @@ bool StageCache::valid(const std::string& stage, const std::string& key) const {
   return false;
 }
 
-void StageCache::commit(const std::string& stage, const std::string& key, const std::string& temporary,
-                        const std::string& temporary_artifacts, nlohmann::json manifest) const {
+nlohmann::json StageCache::commit(const std::string& stage, const std::string& key, const std::string& temporary,
+                                  const std::string& temporary_artifacts, nlohmann::json manifest) const {
   const std::string data = entry_path(stage, key);
   manifest["key"] = key;
   manifest["stage"] = stage;
@@ -149,6 +148,7 @@ void StageCache::commit(const std::string& stage, const std::string& key, const 
   commit_file(temporary, data);
   write_file_atomic(manifest_path(stage, key), manifest.dump(2) + "\n");
   remove_resume_dir(stage, key);
+  return manifest;
 }
 
 void StageCache::remove_stale_temporaries(const std::string& stage, const std::string& key) const {

@@ -33,8 +33,9 @@ class StageCache {
   nlohmann::json manifest(const std::string& stage, const std::string& key) const;
   // Moves a finished temporary file (and the temporary artifact directory, if it exists) into
   // place, writes the manifest last and then drops the resume directory (lock held).
-  void commit(const std::string& stage, const std::string& key, const std::string& temporary,
-              const std::string& temporary_artifacts, nlohmann::json manifest) const;
+  // Returns the manifest as written (with the artifacts' "files" hashes).
+  nlohmann::json commit(const std::string& stage, const std::string& key, const std::string& temporary,
+                        const std::string& temporary_artifacts, nlohmann::json manifest) const;
   // Deletes temporaries left by killed runs for this entry (lock held).
   void remove_stale_temporaries(const std::string& stage, const std::string& key) const;
   // SHA-256 of an input file, remembered in <cache>/fingerprints.json by (path, size, mtime,

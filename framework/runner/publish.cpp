@@ -72,9 +72,7 @@ void publish_run(const RunDirectory& dir, const std::string& name, const std::ve
     if (s.artifacts.empty()) continue;
     const std::string under = s.report ? "figures" : "artifacts/" + s.name;
     link_or_copy_files(s.artifacts, dir.file(under));
-    const fs::path manifest = fs::path(s.entry).replace_extension(".json");
-    const auto files = nlohmann::json::parse(read_file(manifest.string())).value("files", nlohmann::json::object());
-    for (const auto& [file, sha] : files.items()) sums += sha.get<std::string>() + "  " + under + "/" + file + "\n";
+    for (const auto& [file, sha] : s.artifact_sha256) sums += sha + "  " + under + "/" + file + "\n";
   }
   // The artifacts are hard links into the cache where it shares the filesystem: a cache entry
   // changed later changes them too. `archive pack` checks them against these sums (and so can

@@ -165,6 +165,7 @@ std::vector<StageRecord> Runner::run() {
     if (!force && cache_.valid(rec.name, rec.key)) {
       rec.cached = true;
       const auto manifest = cache_.manifest(rec.name, rec.key);
+      rec.artifact_sha256 = manifest.value("files", std::map<std::string, std::string>());
       rec.compute_seconds = manifest.value("seconds", 0.0);
       rec.peak_anonymous_mib = manifest.value("peak_anonymous_mib", 0.0);  // of the run that computed it
       log::info("{}: cached (key {})", rec.name, rec.key.substr(0, 12));
@@ -200,7 +201,8 @@ std::vector<StageRecord> Runner::run() {
                               {"peak_anonymous_mib", rec.peak_anonymous_mib},
                               {"created", now_iso8601()},     {"sinklab_version", SINKLAB_VERSION},
                               {"reads", stage->reads()},       {"upstream", upstream_keys}};
-      cache_.commit(rec.name, rec.key, tmp, tmp_files, manifest);
+      rec.artifact_sha256 =
+          cache_.commit(rec.name, rec.key, tmp, tmp_files, manifest).value("files", std::map<std::string, std::string>());
       log::info("{}: done in {:.2f}s, peak anonymous memory {:.0f} MiB", rec.name, rec.compute_seconds,
                 rec.peak_anonymous_mib);
     }

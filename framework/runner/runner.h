@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <set>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct StageRecord {
   std::string key;         // SHA-256 hex
   std::string entry;       // cache file holding its output
   std::string artifacts;   // directory of its extra files ("" when it wrote none)
+  std::map<std::string, std::string> artifact_sha256;  // file name -> SHA-256, as its cache manifest records them
   bool cached = false;     // true when reused, false when computed in this run
   bool report = false;     // a report stage (Stage::is_report)
   double seconds = 0.0;    // time spent in this run (lookup or computation)

@@ -28,6 +28,19 @@ std::multiset<pid_t>& children() {
   return pids;
 }
 
+// Registration and release under the lock, so the signal thread never sees a set half-changed.
+template <class T>
+void register_one(std::multiset<T>& set, const T& value) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  set.insert(value);
+}
+template <class T>
+void release_one(std::multiset<T>& set, const T& value) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  auto it = set.find(value);
+  if (it != set.end()) set.erase(it);
+}
+
 void handle_signals(sigset_t set) {
   int sig = 0;
   if (sigwait(&set, &sig) != 0) return;
@@ -62,26 +75,10 @@ void install_interrupt_cleanup() {
   std::thread(handle_signals, set).detach();
 }
 
-SignalOnInterrupt::SignalOnInterrupt(pid_t pid) : pid_(pid) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  children().insert(pid_);
-}
+SignalOnInterrupt::SignalOnInterrupt(pid_t pid) : pid_(pid) { register_one(children(), pid_); }
+SignalOnInterrupt::~SignalOnInterrupt() { release_one(children(), pid_); }
 
-SignalOnInterrupt::~SignalOnInterrupt() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  auto it = children().find(pid_);
-  if (it != children().end()) children().erase(it);
-}
-
-RemoveOnInterrupt::RemoveOnInterrupt(std::string path) : path_(std::move(path)) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry().insert(path_);
-}
-
-RemoveOnInterrupt::~RemoveOnInterrupt() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  auto it = registry().find(path_);
-  if (it != registry().end()) registry().erase(it);
-}
+RemoveOnInterrupt::RemoveOnInterrupt(std::string path) : path_(std::move(path)) { register_one(registry(), path_); }
+RemoveOnInterrupt::~RemoveOnInterrupt() { release_one(registry(), path_); }
 
 }  // namespace sinklab
