@@ -78,6 +78,58 @@ TEST_CASE("prompt pieces concatenate to the decoded text and offsets index it", 
   CHECK(token_label("abcdefghijklmnop", 5) == "abcd\u2026");
 }
 
+// The definition tokenize_prompt implements in blocks: token t ends where decode(ids[0..t])
+// stops agreeing with decode(ids) (backed off to a character boundary) - one decode per prefix.
+std::vector<std::int64_t> prefix_offsets(const Tokenizer& tok, const std::vector<std::int64_t>& ids) {
+  const std::string full = tok.decode(ids, false);
+  std::vector<std::int64_t> offsets;
+  std::size_t end = 0;
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    const std::string partial = tok.decode({ids.begin(), ids.begin() + std::ptrdiff_t(t + 1)}, false);
+    std::size_t agree = 0;
+    while (agree < partial.size() && agree < full.size() && partial[agree] == full[agree]) ++agree;
+    while (agree > 0 && agree < full.size() && (static_cast<unsigned char>(full[agree]) & 0xC0) == 0x80) --agree;
+    offsets.push_back(std::int64_t(end));
+    end = std::max(end, agree);
+    offsets.push_back(std::int64_t(end));
+  }
+  return offsets;
+}
+
+TEST_CASE("prompt offsets read in blocks equal decoding every prefix, for byte-level and byte-fallback tokenizers",
+          "[experiments][checkpoint]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  }
+  test::TempDir dir;
+  std::vector<std::string> files = {*shared + "/models/tiny-phi3/tokenizer.json"};
+  for (const char* name : {"gpt2", "llama3"}) {
+    const std::string out = dir / (std::string(name) + ".json");
+    REQUIRE(std::system(("gzip -dc '" + *shared + "/golden/tokenizers/" + name + "_tokenizer.json.gz' > '" + out + "'").c_str()) == 0);
+    files.push_back(out);
+  }
+  // Several blocks of 32 tokens, with characters split over tokens (CJK, emoji, combining
+  // marks) at and across block boundaries, runs of spaces and newlines.
+  std::string text;
+  for (int i = 0; i < 12; ++i)
+    text += "It is a truth universally acknowledged,  that caf\xc3\xa9 \xf0\x9f\x8d\xb5\xf0\x9f\x8d\xb5 "
+            "\xe6\x9d\xb1\xe4\xba\xac\xe9\x83\xbd e\xcc\x81\n\n\t" + std::to_string(i * 7919) + " ";
+  for (const auto& file : files) {
+    INFO(file);
+    auto tok = Tokenizer::from_file(file);
+    auto p = tokenize_prompt(tok, text, 0);
+    REQUIRE(p.ids.size() > 200);
+    const auto expected = prefix_offsets(tok, p.ids);
+    std::size_t first = 0;
+    while (first < expected.size() && first < p.offsets.size() && expected[first] == p.offsets[first]) ++first;
+    INFO("first difference at offset entry " << first << " of " << expected.size());
+    CHECK(p.offsets == expected);
+    auto cut = tokenize_prompt(tok, text, 97);  // a last block that is not full
+    CHECK(cut.offsets == prefix_offsets(tok, cut.ids));
+  }
+}
+
 // A site the model does not compute (TransformerLens has no rot_q in GPT-2 either), or a head it
 // does not have, is refused from config.json alone - before any stage loads the checkpoint.
 TEST_CASE("sites and heads a checkpoint does not have are refused before a run", "[experiments][checkpoint][bad-input]") {
