@@ -15,6 +15,7 @@
 #include <map>
 
 #include "framework/io/atomic_file.h"
+#include "framework/io/hdf5_probe.h"
 #include "framework/util/error.h"
 #include "framework/util/hash.h"
 #include "framework/util/interrupt.h"
@@ -288,6 +289,14 @@ void unpack_archive(const std::string& file, const std::string& dest) {
       SINKLAB_INPUT_CHECK(fs::is_regular_file(on_disk) && sha256_file(on_disk) == want,
                           "unpacking '{}': {} does not read back as the manifest lists it (disk full or failing?); "
                           "nothing was unpacked", file, path);
+      // A matching hash says the file is the author's, not that HDF5 can read it safely.
+      if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) {
+        try {
+          check_hdf5_in_child(on_disk);
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("unpacking '{}': {}; nothing was unpacked", file, e.what()));
+        }
+      }
     }
   } catch (...) {
     std::error_code ec;

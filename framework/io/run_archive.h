@@ -3,7 +3,8 @@
 // zstd-compressed by the file name (.tar.gz / .tgz / .tar.zst), whose first entry is
 // MANIFEST.json - every file's path, size and SHA-256, the sinklab version and the run's
 // provenance summary. Verifying recomputes every hash; unpacking refuses absolute paths, "..",
-// links and devices, checks every hash, and only then moves the result into place.
+// links and devices, checks every hash, reads every .h5 once in a child process (io/hdf5_probe.h:
+// HDF5 itself crashes on some crafted files), and only then moves the result into place.
 #include <map>
 #include <optional>
 #include <string>

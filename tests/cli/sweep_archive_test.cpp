@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "framework/io/atomic_file.h"
+#include "framework/util/system.h"
 #include "tests/cli/cli_support.h"
 #include "tests/support/browser.h"
 #include "tests/support/process.h"
@@ -229,12 +230,39 @@ write("traversal.tar.gz", traversal)
 def link(o):
     i = tarfile.TarInfo("run/passwd"); i.type = tarfile.SYMTYPE; i.linkname = "/etc/passwd"; o.addfile(i)
 write("link.tar.gz", link)
+# run.h5 replaced by a file that crashes HDF5 1.10, every hash made to match it.
+import hashlib, json
+crash = open(sys.argv[3], "rb").read()
+files = {m.name: data for m, data in members}
+root = members[0][0].name.split("/")[0]
+files[f"{root}/run.h5"] = crash
+sums = f"{root}/SHA256SUMS"
+if sums in files:
+    lines = files[sums].decode().splitlines()
+    files[sums] = "".join((hashlib.sha256(crash).hexdigest() + l[64:] if l.endswith(" run.h5") else l) + "\n"
+                          for l in lines).encode()
+manifest = json.loads(files[f"{root}/MANIFEST.json"])
+for f in manifest["files"]:
+    data = files[f"{root}/{f['path']}"]
+    f["sha256"], f["bytes"] = hashlib.sha256(data).hexdigest(), len(data)
+files[f"{root}/MANIFEST.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+with tarfile.open(f"{out}/crashing_h5.tar.gz", "w:gz") as o:
+    for m, _ in members:
+        data = files[m.name]; m.size = len(data); o.addfile(m, io.BytesIO(data))
 # A manifest of 65 MiB (compressed to ~64 KiB): read whole, it would take the memory first.
 with tarfile.open(f"{out}/huge_manifest.tar.gz", "w:gz") as o:
     data = b"{" + b" " * (65 << 20) + b"}"
     i = tarfile.TarInfo("run/MANIFEST.json"); i.size = len(data); o.addfile(i, io.BytesIO(data))
 )PY");
-  REQUIRE(sinklab::test::run_process({"/bin/sh", "-c", "python3 " + py + " " + good + " " + dir.path()}).exit_code == 0);
+  const std::string crashing = std::string(sinklab::source_dir()) + "/tests/io/data/hdf5_crash_vlen_attr.h5";
+  REQUIRE(sinklab::test::run_process({"/bin/sh", "-c", "python3 " + py + " " + good + " " + dir.path() + " " + crashing})
+              .exit_code == 0);
+  // Every hash matches, yet HDF5 crashes reading run.h5: unpack refuses it, nothing unpacked.
+  CHECK(sinklab::test::sinklab({"archive", "verify", dir / "crashing_h5.tar.gz"}).exit_code == 0);
+  auto crafted = sinklab::test::sinklab({"archive", "unpack", dir / "crashing_h5.tar.gz", dir / "crafted"});
+  CHECK(crafted.exit_code == 2);
+  CHECK_THAT(crafted.err, Contains("run.h5") && Contains("crashed the HDF5 library") && Contains("nothing was unpacked"));
+  CHECK_FALSE(fs::exists(dir / "crafted"));
   auto tampered = sinklab::test::sinklab({"archive", "verify", dir / "tampered.tar.gz"});
   CHECK(tampered.exit_code == 2);
   CHECK_THAT(tampered.err, Contains("summary.json: SHA-256 does not match"));
