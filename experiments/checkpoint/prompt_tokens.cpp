@@ -27,8 +27,12 @@ std::size_t agreeing_bytes(const std::string& partial, const std::string& full) 
 }  // namespace
 
 TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens) {
+  return tokenize_ids(tokenizer, prompt_ids(tokenizer, text, max_tokens));
+}
+
+TokenizedPrompt tokenize_ids(const Tokenizer& tokenizer, std::vector<std::int64_t> ids) {
   TokenizedPrompt p;
-  p.ids = prompt_ids(tokenizer, text, max_tokens);
+  p.ids = std::move(ids);
   p.decoded = tokenizer.decode(p.ids, /*skip_special_tokens=*/false);
   // Token t ends where the decoding of ids[0..t] stops agreeing with the full decoding. A
   // character split over byte-fallback tokens decodes to U+FFFD until its last byte arrives,

@@ -20,6 +20,8 @@ struct TokenizedPrompt {
   std::string decoded;                // decode(ids) with special tokens
 };
 TokenizedPrompt tokenize_prompt(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
+// The same for ids already chosen (e.g. a request of few-shot scoring, an edited prompt).
+TokenizedPrompt tokenize_ids(const Tokenizer& tokenizer, std::vector<std::int64_t> ids);
 // Only the ids (special tokens added, the first max_tokens kept when > 0): linear in the text.
 std::vector<std::int64_t> prompt_ids(const Tokenizer& tokenizer, const std::string& text, int max_tokens);
 

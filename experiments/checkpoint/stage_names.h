@@ -13,6 +13,7 @@ inline std::string metrics(const std::string& variant) { return "metrics." + var
 inline const char* const pca = "pca";              // PCA colourings of every variant
 inline std::string eval(const std::string& variant) { return "eval." + variant; }      // few-shot accuracy, perplexity
 inline std::string intervene(const std::string& variant) { return "intervene." + variant; }  // interventions' effects
+inline std::string intervene_eval(const std::string& variant) { return "intervene_eval." + variant; }  // ... on few-shot accuracy
 inline const char* const experiment = "checkpoint";  // its report stage is "checkpoint.report"
 
 }  // namespace sinklab::checkpoint::stage_names

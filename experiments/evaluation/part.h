@@ -22,6 +22,16 @@ class EvaluationPart : public checkpoint::Part {
   EvalSpec spec_;
 };
 
+// What scoring `spec` on `model` takes (weights, activations, KV cache, FLOPs); loads the
+// questions, reads no weights.
+StageCost eval_cost(const EvalSpec& spec, const checkpoint::ResolvedModel& model);
+
+// A missing question set, named under `key` (e.g. "eval") with where it comes from; empty when fine.
+std::vector<std::string> question_set_problems(const EvalSpec& spec, const std::string& key);
+
+// The files of spec.data (the question set), for fingerprints.
+std::vector<std::string> question_files(const EvalSpec& spec);
+
 // eval.V of one variant.
 std::unique_ptr<Stage> make_eval_stage(const EvalSpec& spec, const checkpoint::Inputs& inputs,
                                        const checkpoint::ResolvedModel& model);

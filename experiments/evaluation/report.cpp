@@ -21,13 +21,17 @@ std::vector<std::unique_ptr<Stage>> EvaluationPart::variant_stages(const checkpo
   return out;
 }
 
+std::vector<std::string> question_set_problems(const EvalSpec& spec, const std::string& key) {
+  if (spec.data.empty() || std::filesystem::exists(resolve_data_path(spec.data))) return {};
+  const std::string what = spec.task == "mmlu"      ? "the MMLU release: dev/<subject>_dev.csv and test/<subject>_test.csv"
+                           : spec.task == "hamexam" ? "apt-get install hamexam puts it in /usr/share/hamexam"
+                                                    : "a JSONL file of {question, choices, answer, subject}";
+  return {fmt::format("{}.data: '{}' does not exist ({}){}", key, spec.data, what,
+                      std::getenv("SINKLAB_DATA") || spec.task != "mmlu" ? "" : "; SINKLAB_DATA is not set")};
+}
+
 std::vector<std::string> EvaluationPart::input_problems(const checkpoint::Inputs&) const {
-  if (spec_.data.empty() || std::filesystem::exists(resolve_data_path(spec_.data))) return {};
-  const std::string what = spec_.task == "mmlu"      ? "the MMLU release: dev/<subject>_dev.csv and test/<subject>_test.csv"
-                           : spec_.task == "hamexam" ? "apt-get install hamexam puts it in /usr/share/hamexam"
-                                                     : "a JSONL file of {question, choices, answer, subject}";
-  return {fmt::format("eval.data: '{}' does not exist ({}){}", spec_.data, what,
-                      std::getenv("SINKLAB_DATA") || spec_.task != "mmlu" ? "" : "; SINKLAB_DATA is not set")};
+  return question_set_problems(spec_, "eval");
 }
 
 void EvaluationPart::report(const RunView& run, const checkpoint::Inputs& inputs, const std::string& dir,

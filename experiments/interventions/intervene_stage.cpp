@@ -10,6 +10,7 @@
 #include "experiments/checkpoint/cost_model.h"
 #include "experiments/checkpoint/prompt_tokens.h"
 #include "experiments/checkpoint/stage_names.h"
+#include "experiments/interventions/clean_runs.h"
 #include "experiments/interventions/part.h"
 #include "framework/analysis/sinks.h"
 #include "framework/eval/perplexity.h"
@@ -34,6 +35,7 @@ struct EntryInput {
   std::vector<std::int64_t> ids;
   std::vector<std::string> pieces;    // [T] the text each id adds (token selectors match these)
   std::vector<std::int64_t> targets;  // nll[i] scores text token targets[i]
+  std::int64_t text_start = 0;        // the position of text token 0 (1 after first_token: insert)
 };
 
 EntryInput entry_input(const InterventionSpec& e, const checkpoint::TokenizedPrompt& text, const Tokenizer& tok,
@@ -49,10 +51,14 @@ EntryInput entry_input(const InterventionSpec& e, const checkpoint::TokenizedPro
     in.pieces.erase(in.pieces.begin());
     shift = 2;
   } else if (e.first_token == "replace") {
-    auto with = tok.encode(e.replace_with, false);
-    SINKLAB_INPUT_CHECK(!with.empty(), "replace_with '{}' encodes to no token", e.replace_with);
-    in.ids[0] = with.front();
-    in.pieces[0] = tok.decode({with.front()}, false);
+    in.ids[0] = first_token_id(e, tok);
+    in.pieces[0] = tok.decode({in.ids[0]}, false);
+  } else if (e.first_token == "insert") {
+    // The inserted token predicts text token 0 (which no other run scores); then as the text.
+    in.ids.insert(in.ids.begin(), first_token_id(e, tok));
+    in.pieces.insert(in.pieces.begin(), tok.decode({in.ids[0]}, false));
+    shift = 0;
+    in.text_start = 1;
   }
   for (std::size_t i = 0; i + 1 < in.ids.size(); ++i) in.targets.push_back(std::int64_t(i) + shift);
   return in;
@@ -69,6 +75,7 @@ class InterveneStage : public Stage {
   nlohmann::ordered_json reads() const override {
     auto s = encode_value(section_);
     s.erase("heads");  // only the report reads them
+    s.erase("eval");   // intervene_eval.V's
     // References and patching read prompts the section may not select: all of them are keyed.
     return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(all_prompts_)},
             {"selected", section_.prompts}, {"interventions", s}};
@@ -141,18 +148,28 @@ class InterveneStage : public Stage {
       const std::string g = "prompts/" + prompt.id;
       checkpoint::write_prompt_tokens(out, g, tp);
       ReferenceRuns references;  // this prompt's: their values are as large as a site of every layer
+      std::vector<std::int64_t> massive_dims;  // of the clean run, which comes first
       for (const auto& [entry, e] : runs) {
         const EntryInput in = entry_input(e, tp, *lm.tokenizer, prompt.id);
         const std::string eg = g + "/" + entry;
         std::vector<Ablation> applied;
         const auto& reference = reference_run(lm, e, prompt, references);
         for (const auto& a : e.ablate)
-          if (auto resolved = at_tokens(a, in.pieces)) applied.push_back(*resolved);
-        if (e.kv) streamed(*lm.model, e, applied, in, out, eg);
-        else one_pass(*lm.model, applied, reference, in, out, eg);
-        std::vector<std::int64_t> positions;  // what the token selectors found, for the record
+          if (auto by_tokens = at_tokens(a, in.pieces))
+            if (auto resolved = at_dims(*by_tokens, massive_dims)) applied.push_back(*resolved);
+        if (e.kv) {
+          streamed(*lm.model, e, applied, in, out, eg);
+        } else {
+          auto found = one_pass(*lm.model, applied, reference, in, out, eg);
+          if (entry == "clean") massive_dims = found;
+        }
+        std::vector<std::int64_t> positions, dims;  // what the token and massive-dim selectors found, for the record
         for (const auto& a : applied) positions.insert(positions.end(), a.positions.begin(), a.positions.end());
         if (!positions.empty()) out.set_attr("/" + eg, "ablated_positions", positions);
+        if (e.reads_massive_dims()) {
+          for (const auto& a : applied) dims.insert(dims.end(), a.dims.begin(), a.dims.end());
+          out.set_attr("/" + eg, "ablated_dims", dims.empty() ? std::vector<std::int64_t>{-1} : dims);
+        }
         out.set_attr("/" + eg, "ablations_applied", std::int64_t(applied.size()));
         const auto N = std::int64_t(in.targets.size());
         out.write(eg + "/targets", at::tensor(in.targets, f64.dtype(at::kLong)),
@@ -197,9 +214,7 @@ class InterveneStage : public Stage {
     for (const auto& n : names) key += "|" + n;
     if (auto it = done.find(key); it != done.end()) return it->second;
     const auto ids = checkpoint::prompt_ids(*lm.tokenizer, checkpoint::prompt_text(ref), ref.max_tokens);
-    HookPoints record = HookPoints::only(names);
-    lm.model->forward(at::tensor(ids, f64.dtype(at::kLong)).unsqueeze(0), record);
-    return done[key] = record.cache();
+    return done[key] = record_clean(*lm.model, ids, names);
   }
 
   // One patching grid: the corrupted run's logit difference with the clean value of the site
@@ -271,13 +286,15 @@ class InterveneStage : public Stage {
     out.set_attr("/" + g, "columns", std::string(by_head ? "head" : "position"));
   }
 
-  void one_pass(const LanguageModel& model, const std::vector<Ablation>& ablations,
-                const std::map<std::string, at::Tensor>& reference, const EntryInput& in, Hdf5File& out,
-                const std::string& g) const {
+  // Returns the dims of resid_post's massive activations at any layer, ascending.
+  std::vector<std::int64_t> one_pass(const LanguageModel& model, const std::vector<Ablation>& ablations,
+                                     const std::map<std::string, at::Tensor>& reference, const EntryInput& in,
+                                     Hdf5File& out, const std::string& g) const {
     const ModelSpec& spec = model.spec();
     const std::int64_t L = spec.num_layers, H = spec.num_heads;
-    auto alpha0 = at::full({L, H}, NAN, f64);
-    auto top = at::zeros({L, 3}, f64), median = at::zeros({L}, f64);
+    auto alpha0 = at::full({L, H}, NAN, f64), alpha_text = at::full({L, H}, NAN, f64);
+    auto top = at::zeros({L, 3}, f64), median = at::zeros({L}, f64), massive = at::zeros({L}, f64.dtype(at::kLong));
+    std::set<std::int64_t> massive_dims;
     std::map<std::string, std::pair<bool, std::int64_t>> slot;  // hook -> (is the pattern, layer)
     std::set<std::string> names;
     for (std::int64_t l = 0; l < L; ++l) {
@@ -288,7 +305,9 @@ class InterveneStage : public Stage {
     HookPoints hooks = HookPoints::streaming(names, [&](const std::string& hook, const at::Tensor& value) {
       const auto [is_pattern, l] = slot.at(hook);
       if (is_pattern) {
-        alpha0[l].copy_(sink_scores(value[0].to(at::kCPU).to(at::kFloat)).select(-1, 0).to(at::kDouble));
+        const at::Tensor scores = sink_scores(value[0].to(at::kCPU).to(at::kFloat)).to(at::kDouble);  // [H, T]
+        alpha0[l].copy_(scores.select(-1, 0));
+        alpha_text[l].copy_(scores.select(-1, in.text_start));
         return;
       }
       auto x = value[0].to(at::kCPU).to(at::kDouble);  // [T, D]
@@ -298,6 +317,9 @@ class InterveneStage : public Stage {
       top[l][1] = double(flat % D);
       top[l][2] = x.view({-1})[flat].item<double>();
       median[l] = mag.median().item<double>();
+      auto found = massive_activations(x, section_.massive.abs, section_.massive.ratio);  // [N, 3]
+      massive[l] = found.size(0);
+      for (std::int64_t i = 0; i < found.size(0); ++i) massive_dims.insert(std::int64_t(found[i][1].item<double>()));
     });
     for (const auto& a : ablations) add_ablation(a, L, hooks, reference);
     const auto ids = at::tensor(in.ids, f64.dtype(at::kLong));
@@ -306,8 +328,18 @@ class InterveneStage : public Stage {
     auto nll = -lp.narrow(0, 0, T - 1).gather(1, ids.narrow(0, 1, T - 1).unsqueeze(1)).squeeze(1);  // [T - 1]
     out.write(g + "/nll", nll, meaning("-log p(token | the tokens before it) in nats, [N]"));
     out.write(g + "/alpha0", alpha0, meaning("mean over queries of the attention paid to position 0, [layer, head]"));
+    if (in.text_start != 0)
+      out.write(g + "/alpha0_text", alpha_text,
+                meaning("mean over queries of the attention paid to the text's first token (after the inserted one), "
+                        "[layer, head]"));
     out.write(g + "/top_activation", top, meaning("largest |x| of resid_post: (position, dimension, value), [layer, 3]"));
     out.write(g + "/abs_median", median, meaning("median |x| of resid_post, [layer]"));
+    out.write(g + "/massive_count", massive,
+              {{"meaning", std::string("massive activations of resid_post (|x| > abs and > ratio x its token's median "
+                                       "|x|, Sun et al.), [layer]")},
+               {"abs", section_.massive.abs},
+               {"ratio", section_.massive.ratio}});
+    return {massive_dims.begin(), massive_dims.end()};
   }
 
   void streamed(const LanguageModel& model, const InterventionSpec& e, const std::vector<Ablation>& ablations,

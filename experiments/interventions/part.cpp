@@ -11,6 +11,7 @@
 
 #include "experiments/checkpoint/index_checks.h"
 #include "experiments/checkpoint/stage_names.h"
+#include "experiments/evaluation/part.h"
 #include "framework/hooks/hook_sites.h"
 #include "framework/plot/figures.h"
 #include "framework/plot/panels.h"
@@ -31,7 +32,12 @@ std::vector<std::unique_ptr<Stage>> InterventionsPart::variant_stages(const chec
                                                                       const checkpoint::ResolvedModel& m) const {
   std::vector<std::unique_ptr<Stage>> out;
   out.push_back(make_intervene_stage(section_, inputs, m));
+  if (section_.eval) out.push_back(make_intervene_eval_stage(section_, inputs, m));
   return out;
+}
+
+std::vector<std::string> InterventionsPart::input_problems(const checkpoint::Inputs&) const {
+  return section_.eval ? evaluation::question_set_problems(*section_.eval, "interventions.eval") : std::vector<std::string>{};
 }
 
 void InterventionsPart::check_indices(const checkpoint::Inputs& inputs, const ModelSpec& spec,
@@ -91,16 +97,23 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
       {"perplexity", "exp(mean NLL) over the text positions every run of the prompt scores (dropping the first "
                      "token leaves one fewer)"},
       {"alpha0", "mean over queries of a head's attention to position 0 (the first-token share; sinklab's alpha_0)"},
+      {"sink_rate_text_start", "first_token: insert: the Sink-epsilon share for attention to the text's first token, "
+                               "now at position 1"},
       {"sink_rate", fmt::format("Sink-epsilon: share of heads with alpha0 > {} (Gu et al. 2024)", section_.sink_epsilon)},
-      {"max_activation", "largest |resid_post| over layers and positions (Sun et al.'s massive activations are > 100 "
-                         "and > 1000x their token's median)"}};
+      {"max_activation", "largest |resid_post| over layers and positions"},
+      {"massive_activations", fmt::format("count over layers and positions of resid_post entries with |x| > {} and > {}x "
+                                          "their token's median |x| (Sun et al. 2024: 100 and 1000)",
+                                          section_.massive.abs, section_.massive.ratio)}};
+  if (section_.eval)
+    js["metrics"]["accuracy"] = "few-shot multiple-choice accuracy (micro: over all questions), scored as the eval "
+                                "section does (lm-evaluation-harness's MMLU format)";
   const auto prompts = selected_prompts(section_, inputs.prompts);
   for (const auto& m : inputs.models) {
     const std::string base = "/" + checkpoint::stage_names::intervene(m.variant);
     const auto entries = run.read_strings(base + "/entries");
     nlohmann::ordered_json& vj = js["variants"][m.variant];
     // Per entry, averaged over the prompts: the bars (NLL, not perplexity, averages across texts).
-    std::map<std::string, std::vector<double>> ppl, rate, act;
+    std::map<std::string, std::vector<double>> ppl, rate, act, massive_by;
     std::map<std::string, std::vector<std::vector<double>>> head_share;  // entry -> per head ref -> prompts
     std::vector<plot::LinePlot> kv;  // per prompt: the running mean NLL of the clean and the streamed runs
     bool any_streamed = false;
@@ -133,6 +146,8 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
           const double r = (alpha0 > section_.sink_epsilon).to(at::kDouble).mean().item<double>();
           ej["sink_rate"] = r;
           rate[e].push_back(r);
+          if (run.has(eg + "/alpha0_text"))  // first_token: insert: is the text's first token still the sink?
+            ej["sink_rate_text_start"] = (run.read(eg + "/alpha0_text") > section_.sink_epsilon).to(at::kDouble).mean().item<double>();
           auto top = run.read(eg + "/top_activation");  // [L, 3]
           const std::int64_t l = top.select(1, 2).abs().argmax().item<std::int64_t>();
           ej["max_activation"] = {{"layer", l}, {"position", std::int64_t(top[l][0].item<double>())},
@@ -140,6 +155,10 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
                                   {"value", top[l][2].item<double>()},
                                   {"median_abs", run.read(eg + "/abs_median")[l].item<double>()}};
           act[e].push_back(std::abs(top[l][2].item<double>()));
+          const double massive = run.read(eg + "/massive_count").sum().item<double>();
+          ej["massive_activations"] = std::int64_t(massive);
+          massive_by[e].push_back(massive);
+          if (auto dims = run.attr(eg, "ablated_dims")) ej["ablated_dims"] = std::get<std::vector<std::int64_t>>(*dims);
           auto& shares = head_share[e];
           shares.resize(section_.heads.size());
           for (std::size_t i = 0; i < section_.heads.size(); ++i) {
@@ -179,7 +198,23 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
     std::vector<plot::BarChart> charts{chart("Mean NLL (log perplexity)", "nats per token", ppl),
                                        chart(fmt::format("Sink rate (alpha0 > {})", section_.sink_epsilon),
                                              "share of heads", rate),
-                                       chart("Largest activation", "max |resid_post|", act)};
+                                       chart("Largest activation", "max |resid_post|", act),
+                                       chart("Massive activations", "count (all layers)", massive_by)};
+    if (section_.eval) {  // accuracy per k, from intervene_eval.V
+      const std::string eb = "/" + checkpoint::stage_names::intervene_eval(m.variant);
+      for (auto k : section_.eval->shots) {
+        std::map<std::string, std::vector<double>> acc;
+        for (const auto& e : run.read_strings(eb + "/entries")) {
+          const std::string kg = fmt::format("{}/{}/k{}", eb, e, k);
+          const double a = std::get<double>(*run.attr(kg, "acc_micro"));
+          acc[e].push_back(a);
+          vj["eval"]["k"][std::to_string(k)][e] = {
+              {"accuracy", a}, {"questions", run.read(kg + "/answer").size(0)},
+              {"scoring", std::get<std::string>(*run.attr(eb + "/" + e, "scoring"))}};
+        }
+        charts.push_back(chart(fmt::format("{}-shot accuracy", k), "accuracy", acc));
+      }
+    }
     for (std::size_t i = 0; i < section_.heads.size(); ++i) {
       std::map<std::string, std::vector<double>> by;
       for (auto& [e, shares] : head_share) by[e] = shares[i];

@@ -38,23 +38,25 @@ EncodedRequest encode_pair(const Tokenizer& tokenizer, std::string context, std:
   return r;
 }
 
-double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& r) {
+double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& r, HookPoints* hooks) {
   at::NoGradGuard no_grad;
   std::vector<std::int64_t> all = r.context;
   all.insert(all.end(), r.continuation.begin(), r.continuation.end());
   SINKLAB_INPUT_CHECK(!r.context.empty(), "an empty context has nothing to condition on");
-  auto logits = model.forward(ids_of(all))[0];  // [T, V]
+  HookPoints none = HookPoints::none();
+  auto logits = model.forward(ids_of(all), hooks ? *hooks : none)[0];  // [T, V]
   auto lp = at::log_softmax(logits.narrow(0, std::int64_t(r.context.size()) - 1, std::int64_t(r.continuation.size())), -1);
   return sum_logprob(lp, r.continuation);
 }
+
+HookPoints& PrefixScorer::hooks() const { return hooks_ ? *hooks_ : none_; }
 
 void PrefixScorer::set_prefix(const std::vector<std::int64_t>& prefix) {
   at::NoGradGuard no_grad;
   prefix_ = prefix;
   cache_ = KvCache();
   if (prefix_.empty()) return;
-  HookPoints none = HookPoints::none();
-  model_.forward(ids_of(prefix_), none, &cache_);
+  model_.forward(ids_of(prefix_), hooks(), &cache_);
   computed_ += std::int64_t(prefix_.size());
 }
 
@@ -71,9 +73,9 @@ std::vector<double> PrefixScorer::score(const std::vector<EncodedRequest>& choic
   p = std::min(p, ctx.size() - 1);
   KvCache cache = cache_.prefix(std::int64_t(p));
   reused_ += std::int64_t(p);
-  HookPoints none = HookPoints::none();
+  HookPoints& hooks = this->hooks();
   std::vector<std::int64_t> rest(ctx.begin() + std::ptrdiff_t(p), ctx.end());
-  auto logits = model_.forward(ids_of(rest), none, &cache)[0];  // [rest, V]
+  auto logits = model_.forward(ids_of(rest), hooks, &cache)[0];  // [rest, V]
   computed_ += std::int64_t(rest.size());
   auto last = at::log_softmax(logits[logits.size(0) - 1], -1);  // predicts the first continuation token
   std::vector<double> out;
@@ -83,7 +85,7 @@ std::vector<double> PrefixScorer::score(const std::vector<EncodedRequest>& choic
       KvCache more = cache;
       std::vector<std::int64_t> head(c.continuation.begin(), c.continuation.end() - 1), tail(c.continuation.begin() + 1,
                                                                                              c.continuation.end());
-      auto lp = at::log_softmax(model_.forward(ids_of(head), none, &more)[0], -1);
+      auto lp = at::log_softmax(model_.forward(ids_of(head), hooks, &more)[0], -1);
       computed_ += std::int64_t(head.size());
       ll += sum_logprob(lp, tail);
     }
@@ -125,8 +127,7 @@ std::vector<std::vector<double>> PrefixScorer::score_batch(const std::vector<std
     reused_ += P;
   }
   KvCache cache = cache_.prefix(P, B);
-  HookPoints none = HookPoints::none();
-  auto logits = model_.forward(ids, none, &cache, mask);          // [B, L, V]
+  auto logits = model_.forward(ids, hooks(), &cache, mask);          // [B, L, V]
   auto last = at::log_softmax(logits.select(1, L - 1), -1);       // [B, V]
   for (std::int64_t b = 0; b < B; ++b)
     for (const auto& c : questions[batch[std::size_t(b)]]) out[batch[std::size_t(b)]].push_back(last[b][c.continuation[0]].item<double>());

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/hooks/hook_points.h"
 #include "framework/model/attention.h"
 
 namespace sinklab {
@@ -26,11 +27,14 @@ struct EncodedRequest {
 // add_bos_token is set; with an empty context the harness uses the EOS token, not done here).
 EncodedRequest encode_pair(const Tokenizer& tokenizer, std::string context, std::string continuation, bool add_bos);
 
-double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& request);
+// `hooks` (e.g. an intervention's editors) runs in every forward pass; none when null.
+double loglikelihood_naive(const LanguageModel& model, const EncodedRequest& request, HookPoints* hooks = nullptr);
 
 class PrefixScorer {
  public:
-  explicit PrefixScorer(const LanguageModel& model) : model_(model) {}
+  // `hooks` runs in every pass (the prefix's and each rest's, which see their own positions
+  // only: editors that pick positions need loglikelihood_naive); none when null.
+  explicit PrefixScorer(const LanguageModel& model, HookPoints* hooks = nullptr) : model_(model), hooks_(hooks) {}
   // Runs the model over `prefix` once and keeps its keys and values.
   void set_prefix(const std::vector<std::int64_t>& prefix);
   // Requests with one shared context (the choices of a question): their log-likelihoods.
@@ -42,7 +46,10 @@ class PrefixScorer {
   std::int64_t computed_tokens() const { return computed_; }
 
  private:
+  HookPoints& hooks() const;
   const LanguageModel& model_;
+  HookPoints* hooks_;
+  mutable HookPoints none_ = HookPoints::none();
   std::vector<std::int64_t> prefix_;
   KvCache cache_;
   std::int64_t reused_ = 0, computed_ = 0;

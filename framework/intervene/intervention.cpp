@@ -57,6 +57,10 @@ void Ablation::validate(const Decoder& d) const {
   if (!s.per_block && !layers.empty()) d.fail("layers", fmt::format("site {} is model-level: it has no layers", s.short_name));
   if (axes_of(s).position < 0 && (!positions.empty() || !tokens.empty()))
     d.fail(positions.empty() ? "tokens" : "positions", fmt::format("site {} has no position axis", s.short_name));
+  const std::string d_model = "d_model]";
+  if (massive_dims && (s.shape.size() < d_model.size() || s.shape.compare(s.shape.size() - d_model.size(), d_model.size(), d_model) != 0))
+    d.fail("massive_dims", fmt::format("massive activations are residual-stream dims: site {} is {}, not [..., d_model]",
+                                       s.short_name, s.shape));
   if (reads_reference() && axes_of(s).position < 0)
     d.fail("op", fmt::format("{} replaces values by a reference run's at positions: site {} has none", op, s.short_name));
 }
@@ -72,6 +76,17 @@ std::optional<Ablation> at_tokens(const Ablation& a, const std::vector<std::stri
   out.positions.insert(out.positions.end(), found.begin(), found.end());
   std::sort(out.positions.begin(), out.positions.end());
   out.positions.erase(std::unique(out.positions.begin(), out.positions.end()), out.positions.end());
+  return out;
+}
+
+std::optional<Ablation> at_dims(const Ablation& a, const std::vector<std::int64_t>& found) {
+  Ablation out = a;
+  out.massive_dims = false;
+  if (!a.massive_dims) return out;
+  if (found.empty() && a.dims.empty()) return std::nullopt;
+  out.dims.insert(out.dims.end(), found.begin(), found.end());
+  std::sort(out.dims.begin(), out.dims.end());
+  out.dims.erase(std::unique(out.dims.begin(), out.dims.end()), out.dims.end());
   return out;
 }
 
@@ -97,6 +112,7 @@ void add_ablation(const Ablation& a, std::int64_t num_layers, HookPoints& hooks,
   const HookSite& site = hook_site(a.site);
   SINKLAB_INPUT_CHECK(site.short_name != "result", "result is computed for hooks only: intervene on z instead");
   SINKLAB_CHECK(a.tokens.empty(), "an ablation's tokens must be resolved to positions (at_tokens) before it is added");
+  SINKLAB_CHECK(!a.massive_dims, "an ablation's massive_dims must be resolved to dims (at_dims) before it is added");
   const Axes axes = axes_of(site);
   const bool by_reference = a.reads_reference();
   SINKLAB_INPUT_CHECK(!by_reference || axes.position >= 0, "op {} needs a site with a position axis; {} has none", a.op,

@@ -26,6 +26,7 @@ struct Ablation {
   std::string op = "zero";              // zero | scale | set | clamp | mean | resample
   double value = 0;                     // scale: the factor; set: the value written; clamp: the bound of |x|
   std::vector<std::string> tokens;      // also the positions whose token text is one of these (at_tokens)
+  bool massive_dims = false;            // also the dims of the clean run's massive activations (at_dims)
   template <class V>
   void fields(V& v) {
     v("site", site, "hook site to edit (`sinklab hooks` lists them; result cannot be edited: use z)",
@@ -42,6 +43,8 @@ struct Ablation {
       "mean over positions) or resample (the reference run's value at the same position)",
       Check::one_of({"zero", "scale", "set", "clamp", "mean", "resample"}));
     v("value", value, "the factor of scale, the value of set, the bound of clamp");
+    v("massive_dims", massive_dims, "also the dims where the clean run has massive activations (interventions.massive: "
+      "Sun et al.'s |x| > abs and > ratio x its token's median, any layer's resid_post); none found: the edit does nothing");
   }
   void validate(const Decoder& d) const;
   bool reads_reference() const { return op == "mean" || op == "resample"; }  // needs a reference run's values
@@ -51,6 +54,10 @@ struct Ablation {
 // (added to `positions`); nullopt when it names tokens and none of them occurs (then it edits
 // nothing, where empty positions would mean all of them).
 std::optional<Ablation> at_tokens(const Ablation& ablation, const std::vector<std::string>& pieces);
+
+// `ablation` with `massive_dims` turned into dims: `found` (the clean run's massive dims) added
+// to `dims`; nullopt when it asks for them and none was found.
+std::optional<Ablation> at_dims(const Ablation& ablation, const std::vector<std::int64_t>& found);
 
 // The sites `ablation` edits (full hook names) for a model of `num_layers` blocks.
 std::vector<std::string> ablated_sites(const Ablation& ablation, std::int64_t num_layers);

@@ -393,14 +393,21 @@ TEST_CASE("the tiny-phi3 interventions example runs every kind of entry and draw
   }
   TempDir dir;
   auto run = sinklab::test::sinklab({"run", example_config("tiny-phi3-interventions.yaml"), tiny_phi3_override(*shared_root),
-                                     "interventions.prompts=[mmlu]", "--results", dir / "results", "-q"});
+                                     "interventions.prompts=[mmlu]", "interventions.eval.limit=2", "--results",
+                                     dir / "results", "-q"});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   const std::string out = dir / "results/tiny-phi3-interventions/latest";
   for (const char* f : {"interventions_dense.png", "interventions_dense.svg", "kv_policies_dense.png"})
     CHECK(fs::exists(out + "/figures/" + f));
   auto mmlu = read_json(out + "/summary.json")["interventions"]["variants"]["dense"]["prompts"]["mmlu"];
-  CHECK(mmlu.size() == 10);  // clean + 9 entries
+  CHECK(mmlu.size() == 12);  // clean + 11 entries
+  // Few-shot accuracy under every entry that is not streamed: 2 questions from each of 3 pools.
+  auto eval = read_json(out + "/summary.json")["interventions"]["variants"]["dense"]["eval"]["k"]["3"];
+  CHECK(eval.size() == 9);
+  CHECK(eval["clean"]["questions"] == 6);
+  CHECK(eval["zero_tag"]["scoring"] == "naive");
+  CHECK(mmlu["zero_massive"]["ablated_dims"].get<std::vector<int>>() == std::vector<int>{135});
   // The sink head's own attention is what the forced head's is not: layer 3 head 4 looks only at <s>.
   CHECK(mmlu["force_first"]["heads"]["L3H4"]["alpha0"].get<double>() == Approx(1.0));
   CHECK(mmlu["kv_full"]["perplexity"].get<double>() == Approx(mmlu["clean"]["perplexity"].get<double>()).epsilon(1e-5));

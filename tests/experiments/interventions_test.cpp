@@ -184,7 +184,8 @@ TEST_CASE("interventions the model or the section cannot run are refused before 
                                       "prompts: [{id: p, text: hello there}]\ninterventions:\n  entries:\n" + entries);
     try {
       auto cfg = load_config<RunConfig>(path, {});
-      experiments_for(cfg.value).front()->input_problems();
+      auto problems = experiments_for(cfg.value).front()->input_problems();
+      if (!problems.empty()) return problems.front();
     } catch (const InputError& e) {
       return std::string(e.what());
     }
@@ -204,5 +205,94 @@ TEST_CASE("interventions the model or the section cannot run are refused before 
   CHECK_THAT(problem("    a: {kv: {policy: full}, ablate: [{site: z, tokens: [x]}]}\n"), Contains("positions and tokens"));
   CHECK_THAT(problem("    a: {}\n  patching: [{name: g, clean: p, corrupted: p, site: resid_pre, layers: [9], answer: a, "
                      "wrong: b}]\n"), Contains("interventions.patching[0].layers: layer 9 does not exist"));
+  CHECK_THAT(problem("    a: {first_token: insert}\n"), Contains("insert") && Contains("give the text"));
+  CHECK_THAT(problem("    a: {insert: x}\n"), Contains("only read with first_token: insert"));
+  CHECK_THAT(problem("    a: {ablate: [{site: z, massive_dims: true}]}\n"), Contains("not [..., d_model]"));
+  CHECK_THAT(problem("    a: {kv: {policy: full}, ablate: [{site: resid_post, massive_dims: true}]}\n"),
+             Contains("massive_dims are found in a one-pass clean run"));
+  const std::string eval = "  eval: {task: jsonl, data: /nonexistent.jsonl";
+  CHECK_THAT(problem("    a: {ablate: [{site: z, op: resample}], reference: p}\n" + eval + "}\n"),
+             Contains("op resample") && Contains("use mean"));
+  CHECK_THAT(problem("    a: {ablate: [{site: z, op: mean}]}\n" + eval + "}\n"), Contains("needs `reference`"));
+  CHECK_THAT(problem("    a: {}\n" + eval + ", perplexity: {path: x}}\n"), Contains("drop eval.perplexity"));
+  CHECK_THAT(problem("    a: {}\n" + eval + "}\n"), Contains("interventions.eval.data: '/nonexistent.jsonl' does not exist"));
   CHECK(problem("    a: {ablate: [{site: z, layers: [5], heads: [7]}]}\n") == "accepted");
+}
+
+// Few-shot scoring under interventions is eval.V's scoring with editors: no editor gives eval's
+// numbers; dropping the BOS that add_bos put first gives eval's numbers without BOS; an
+// inserted <s> is a prompt that begins with two; massive_dims picks the dims Sun et al.'s
+// definition finds (tiny-phi3's tag, 135), the same as naming them.
+TEST_CASE("interventions under few-shot scoring, inserted first tokens and massive dims equal their definitions",
+          "[experiments][interventions]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  }
+  auto meta = nlohmann::json::parse(read_file(*shared + "/golden/tiny-phi3/golden.json"));
+  test::TempDir dir;
+  const std::string prompt = meta["prompts"][3]["text"].get<std::string>();
+  auto text = dir.write("p3.txt", prompt);
+  auto twice = dir.write("p3_bos.txt", "<s>" + prompt);  // encoded with its own <s> first: two
+  auto questions = dir.write("q.jsonl",
+      R"({"question": "Which is a colour?", "choices": ["red", "four", "run", "under"], "answer": 0, "split": "dev"}
+{"question": "Two plus two is", "choices": ["three", "four", "five", "six"], "answer": 1}
+{"question": "The sky on a clear day is", "choices": ["green", "red", "blue", "black"], "answer": 2}
+{"question": "Ice is made of", "choices": ["wood", "stone", "iron", "water"], "answer": 3}
+)");
+  const std::string eval = "{task: jsonl, data: " + questions + ", shots: [0, 1]";
+  auto config_path = dir.write(
+      "iv.yaml", "name: iv\nmodel: {path: " + *shared + "/models/tiny-phi3}\n"
+                 "prompts: [{id: p3, file: " + text + "}, {id: p3_bos, file: " + twice + "}]\n"
+                 "eval: " + eval + "}\n"
+                 "interventions:\n  prompts: [p3, p3_bos]\n  massive: {abs: 20, ratio: 10}\n"
+                 "  eval: " + eval + ", add_bos: true}\n  entries:\n"
+                 "    identity_all: {ablate: [{site: resid_post, op: scale, value: 1}]}\n"
+                 "    identity_at0: {ablate: [{site: resid_post, positions: [0], op: scale, value: 1}]}\n"
+                 "    zero_massive: {ablate: [{site: resid_post, positions: [0], massive_dims: true}]}\n"
+                 "    zero_135: {ablate: [{site: resid_post, positions: [0], dims: [135]}]}\n"
+                 "    insert_bos: {first_token: insert, insert: \"<s>\"}\n"
+                 "    no_bos: {first_token: drop}\n");
+  const auto done = run_stages(dir, config_path);
+  REQUIRE(done.count("intervene_eval.dense") == 1);
+  Hdf5File iv(done.at("intervene.dense").entry, Hdf5File::Mode::read);
+  Hdf5File ev(done.at("intervene_eval.dense").entry, Hdf5File::Mode::read);
+  Hdf5File plain(done.at("eval.dense").entry, Hdf5File::Mode::read);
+  auto diff = [](const at::Tensor& a, const at::Tensor& b) {
+    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+  };
+  for (const char* k : {"k0", "k1"}) {
+    INFO(k);
+    const std::string ll = std::string(k) + "/loglikelihood";
+    const at::Tensor clean = ev.read("clean/" + ll);  // [3, 4]
+    CHECK(clean.size(0) == 3);
+    CHECK(diff(clean, plain.read(ll)) > 1e-3);             // add_bos matters...
+    CHECK(at::equal(ev.read("no_bos/" + ll), plain.read(ll)));  // ...and dropping it is eval without it
+    CHECK(at::equal(ev.read("identity_all/" + ll), clean));   // prefix scoring with editors that change nothing
+    CHECK(diff(ev.read("identity_at0/" + ll), clean) < 1e-4);  // one pass per choice (it picks a position)
+    CHECK(at::equal(ev.read("zero_massive/" + ll), ev.read("zero_135/" + ll)));
+    CHECK(diff(ev.read("zero_135/" + ll), clean) > 1e-3);
+  }
+  CHECK(std::get<std::string>(*ev.attr("/identity_at0", "scoring")) == "naive");
+  CHECK(std::get<std::string>(*ev.attr("/identity_all", "scoring")) == "prefix");
+  CHECK(at::equal(ev.read("massive_dims"), at::tensor({std::int64_t(135)})));
+
+  // The prompt runs: massive_dims found 135, and ablating it is ablating 135.
+  const std::string g = "prompts/p3/";
+  CHECK(std::get<std::vector<std::int64_t>>(*iv.attr("/" + g + "zero_massive", "ablated_dims")) == std::vector<std::int64_t>{135});
+  for (const char* d : {"nll", "alpha0", "top_activation", "massive_count"})
+    CHECK(at::equal(iv.read(g + "zero_massive/" + d), iv.read(g + "zero_135/" + d)));
+  CHECK(iv.read(g + "clean/massive_count").sum().item<std::int64_t>() > 0);
+  // <s> inserted before <s>: the NLLs of a prompt that begins with two, all of its positions.
+  const std::int64_t T = iv.read(g + "input_ids").size(0);
+  CHECK(iv.read("prompts/p3_bos/input_ids").size(0) == T + 1);
+  CHECK(at::equal(iv.read(g + "insert_bos/nll"), iv.read("prompts/p3_bos/clean/nll")));
+  CHECK(at::equal(iv.read(g + "insert_bos/targets"), at::arange(0, T, at::kLong)));
+  CHECK(iv.has(g + "insert_bos/alpha0_text"));
+  auto summary = ReportStage::read_summary(Hdf5File(done.at("checkpoint.report").entry, Hdf5File::Mode::read))["interventions"];
+  auto dense = summary["variants"]["dense"];
+  CHECK(dense["eval"]["k"]["1"]["clean"]["accuracy"].get<double>() == Approx(std::get<double>(*ev.attr("/clean/k1", "acc_micro"))));
+  CHECK(dense["eval"]["k"]["1"]["clean"]["questions"] == 3);
+  CHECK(dense["prompts"]["p3"]["zero_massive"]["ablated_dims"].get<std::vector<std::int64_t>>() == std::vector<std::int64_t>{135});
+  CHECK(dense["prompts"]["p3"]["insert_bos"].contains("sink_rate_text_start"));
 }
