@@ -85,10 +85,12 @@ class InterveneEvalStage : public Stage {
     for (const auto& r : runs) wants_massive = wants_massive || r.second.reads_massive_dims();
     if (wants_massive) {
       std::set<std::int64_t> dims;
-      for (const auto& p : prompts_)
-        for (auto d : massive_dims_of(model, checkpoint::prompt_ids(tok, checkpoint::prompt_text(p), p.max_tokens),
-                                      section_.massive))
-          dims.insert(d);
+      for (const auto& p : prompts_) {
+        const auto ids = checkpoint::prompt_ids(tok, checkpoint::prompt_text(p), p.max_tokens);
+        const std::int64_t context = model.spec().context_length;
+        if (context > 0 && std::int64_t(ids.size()) > context) continue;  // read by streamed entries only
+        for (auto d : massive_dims_of(model, ids, section_.massive)) dims.insert(d);
+      }
       massive.assign(dims.begin(), dims.end());
       out.write("massive_dims", at::tensor(massive.empty() ? std::vector<std::int64_t>{} : massive,
                                            at::TensorOptions().dtype(at::kLong)),

@@ -92,15 +92,18 @@ class InterveneStage : public Stage {
     StageCost c = checkpoint::weights_cost(shape, dt);
     for (const auto& prompt : prompts_) {
       const double T = double(checkpoint::prompt_length(model_.dir, prompt));
+      const bool streamed_only = s.context_length > 0 && T > double(s.context_length);  // no one-pass runs
       StageCost pass;
       checkpoint::add_forward(pass, s, dt, 1, T);
-      c.activations = std::max(c.activations, pass.activations);
-      c.flops += pass.flops;  // the clean run
-      c.hooks = std::max(c.hooks, double(s.num_heads) * T * T * 4 + 2 * T * double(s.hidden_size) * 4);
+      if (!streamed_only) {
+        c.activations = std::max(c.activations, pass.activations);
+        c.flops += pass.flops;  // the clean run
+        c.hooks = std::max(c.hooks, double(s.num_heads) * T * T * 4 + 2 * T * double(s.hidden_size) * 4);
+      }
       const double per_token = 2 * double(s.num_layers * s.num_kv_heads * s.head_dim) * checkpoint::dtype_bytes(dt);
       for (const auto& [name, e] : section_.entries) {
         if (!e.kv) {
-          c.flops += pass.flops;
+          if (!streamed_only) c.flops += pass.flops;
           continue;
         }
         const double kept = e.kv->policy == "full" ? T : std::min(T, double(e.kv->window + e.kv->sink_tokens));
@@ -147,9 +150,19 @@ class InterveneStage : public Stage {
                           tp.ids.size());
       const std::string g = "prompts/" + prompt.id;
       checkpoint::write_prompt_tokens(out, g, tp);
+      // Past the context only the streamed entries read a prompt (the part's checks allow it
+      // only then): a cache keeps its positions in range, a one-pass run would not.
+      const bool streamed_only = spec.context_length > 0 && std::int64_t(tp.ids.size()) > spec.context_length;
+      if (streamed_only)
+        out.set_attr("/" + g, "one_pass_runs",
+                     fmt::format("skipped: {} tokens, past the context of {}", tp.ids.size(), spec.context_length));
       ReferenceRuns references;  // this prompt's: their values are as large as a site of every layer
       std::vector<std::int64_t> massive_dims;  // of the clean run, which comes first
       for (const auto& [entry, e] : runs) {
+        if (streamed_only && !e.kv) {
+          progress.advance();
+          continue;
+        }
         const EntryInput in = entry_input(e, tp, *lm.tokenizer, prompt.id);
         const std::string eg = g + "/" + entry;
         std::vector<Ablation> applied;

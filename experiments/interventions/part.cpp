@@ -65,8 +65,21 @@ void InterventionsPart::check_indices(const checkpoint::Inputs& inputs, const Mo
     check.layer(section_.heads[i].layer, fmt::format("interventions.heads[{}].layer", i));
     check.head(section_.heads[i].head, "pattern", fmt::format("interventions.heads[{}].head", i));
   }
-  // Last, because it tokenizes: every prompt the stage runs (the clean run is one pass) within the context.
-  check.prompt_lengths(inputs.prompts);
+  // Last, because it tokenizes: the prompts one-pass runs read within the context. With a
+  // streamed (kv) entry a selected prompt may be longer: only the streamed entries read it.
+  const bool streams = std::any_of(section_.entries.begin(), section_.entries.end(),
+                                   [](const auto& entry) { return entry.second.kv.has_value(); });
+  std::set<std::string> referenced;
+  for (const auto& [name, e] : section_.entries)
+    if (!e.reference.empty()) referenced.insert(e.reference);
+  for (const auto& p : section_.patching) referenced.insert(p.clean), referenced.insert(p.corrupted);
+  std::vector<checkpoint::PromptSpec> must_fit;
+  for (const auto& p : inputs.prompts)
+    if (referenced.count(p.id) || (!streams && std::find(section_.prompts.begin(), section_.prompts.end(), p.id) !=
+                                                   section_.prompts.end()) ||
+        (!streams && section_.prompts.empty()))
+      must_fit.push_back(p);
+  check.prompt_lengths(must_fit);
 }
 
 namespace {
@@ -120,9 +133,14 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
     for (const auto& p : prompts) {
       const std::string g = base + "/prompts/" + p.id;
       kv.push_back({p.id + ": NLL vs position", "text position", "mean NLL so far (nats)", false, false, {}});
+      // Past the context only streamed entries ran: its numbers stay out of the bars, which
+      // compare every entry on the same prompts.
+      const bool streamed_only = run.attr(g, "one_pass_runs").has_value();
+      if (streamed_only) kv.back().series.push_back({"clean (past the context: not run)", {}, {}, false});  // colours as elsewhere
       std::set<std::int64_t> common;  // text positions every run scores
       bool first = true;
       for (const auto& e : entries) {
+        if (!run.has(g + "/" + e + "/targets")) continue;  // a prompt past the context: streamed entries only
         auto t = to_doubles(run.read(g + "/" + e + "/targets"));
         std::set<std::int64_t> these;
         for (double x : t) these.insert(std::int64_t(x));
@@ -135,12 +153,13 @@ void InterventionsPart::report(const RunView& run, const checkpoint::Inputs& inp
       }
       for (const auto& e : entries) {
         const std::string eg = g + "/" + e;
+        if (!run.has(eg + "/targets")) continue;
         auto nll = to_doubles(run.read(eg + "/nll")), targets = to_doubles(run.read(eg + "/targets"));
         nlohmann::ordered_json ej;
         ej["perplexity"] = perplexity_over(nll, targets, common);
         ej["scored_tokens"] = std::int64_t(common.size());
         ej["mean_nll"] = std::log(ej["perplexity"].get<double>());
-        ppl[e].push_back(ej["mean_nll"].get<double>());
+        if (!streamed_only) ppl[e].push_back(ej["mean_nll"].get<double>());
         if (run.has(eg + "/alpha0")) {
           auto alpha0 = run.read(eg + "/alpha0");  // [L, H]
           const double r = (alpha0 > section_.sink_epsilon).to(at::kDouble).mean().item<double>();

@@ -296,3 +296,51 @@ TEST_CASE("interventions under few-shot scoring, inserted first tokens and massi
   CHECK(dense["prompts"]["p3"]["zero_massive"]["ablated_dims"].get<std::vector<std::int64_t>>() == std::vector<std::int64_t>{135});
   CHECK(dense["prompts"]["p3"]["insert_bos"].contains("sink_rate_text_start"));
 }
+
+// StreamingLLM's setting: a text longer than the context. tiny-phi3 with its context cut to 16
+// positions (config.json alone; plain RoPE does not read it): the streamed entries read all 29
+// tokens of the prompt - a full cache as transformers' one pass does - and the one-pass runs
+// are skipped for it; without a streamed entry the prompt is refused, naming max_tokens.
+TEST_CASE("prompts past the context are read by streamed entries only", "[experiments][interventions]") {
+  auto shared = test::shared_dir();
+  if (!shared) {
+    SINKLAB_SKIP("../shared not found (set SINKLAB_SHARED to the folder with golden/ and models/)");
+  }
+  SafetensorsFile golden(*shared + "/golden/tiny-phi3/golden.safetensors");
+  auto meta = nlohmann::json::parse(read_file(*shared + "/golden/tiny-phi3/golden.json"));
+  test::TempDir dir;
+  const std::string model = dir / "short-context";
+  std::filesystem::create_directories(model);
+  for (const auto& f : std::filesystem::directory_iterator(*shared + "/models/tiny-phi3"))
+    if (f.path().filename() != "config.json") std::filesystem::create_symlink(f.path(), model + "/" + f.path().filename().string());
+  auto config = nlohmann::json::parse(read_file(*shared + "/models/tiny-phi3/config.json"));
+  config["max_position_embeddings"] = 16;
+  config["original_max_position_embeddings"] = 16;
+  write_file_atomic(model + "/config.json", config.dump(2));
+  auto text = dir.write("p3.txt", meta["prompts"][3]["text"].get<std::string>());  // 29 tokens
+  auto write_config = [&](const std::string& entries) {
+    return dir.write("long.yaml", "name: long\nmodel: {path: " + model + "}\nprompts: [{id: p3, file: " + text + "}]\n"
+                                  "interventions:\n  entries:\n" + entries);
+  };
+  const auto done = run_stages(dir, write_config("    zero_tag: {ablate: [{site: resid_post, dims: [135]}]}\n"
+                                                 "    stream_full: {kv: {policy: full}}\n"
+                                                 "    sinks: {kv: {policy: sinks, sink_tokens: 2, window: 6}}\n"));
+  Hdf5File out(done.at("intervene.dense").entry, Hdf5File::Mode::read);
+  const at::Tensor ids = golden.tensor("p3.input_ids");
+  const std::int64_t T = ids.size(0);
+  const at::Tensor lp = at::log_softmax(golden.tensor("p3.logits").to(at::kDouble), -1);  // [T, V]
+  const at::Tensor want = -lp.narrow(0, 0, T - 1).gather(1, ids.narrow(0, 1, T - 1).unsqueeze(1)).squeeze(1);
+  CHECK((out.read("prompts/p3/stream_full/nll") - want).abs().max().item<double>() < 1e-4);
+  CHECK(out.read("prompts/p3/sinks/nll").size(0) == T - 1);
+  CHECK_FALSE(out.has("prompts/p3/clean/nll"));
+  CHECK_FALSE(out.has("prompts/p3/zero_tag/nll"));
+  CHECK_THAT(std::get<std::string>(*out.attr("/prompts/p3", "one_pass_runs")), Contains("29 tokens, past the context of 16"));
+  auto summary = ReportStage::read_summary(Hdf5File(done.at("checkpoint.report").entry, Hdf5File::Mode::read))["interventions"];
+  auto p3 = summary["variants"]["dense"]["prompts"]["p3"];
+  CHECK(p3.size() == 2);
+  CHECK(p3["stream_full"]["scored_tokens"] == T - 1);
+
+  auto cfg = load_config<RunConfig>(write_config("    zero_tag: {ablate: [{site: resid_post, dims: [135]}]}\n"), {});
+  CHECK_THROWS_WITH(experiments_for(cfg.value).front()->input_problems(),
+                    Contains("prompts[0] ('p3') has 29 tokens") && Contains("max_tokens"));
+}
