@@ -3,6 +3,8 @@
 // at every checkpoint. Per model M and seed S:
 //   toy_learned.M.seedS.train    Adam(W) training; loss curve, held-out MSE, safetensors checkpoints
 //   toy_learned.M.seedS.measure  loads each checkpoint; catch, tag, release and low-rank measures
+//   toy_learned.M.seedS.prune.V  (with `prune`) the final model pruned, measured again
+//   toy_learned.M.seedS.intervene  (with `interventions`) the final model under each edit, measured
 #include "framework/runner/experiment.h"
 #include "experiments/toy_learned/config.h"
 
@@ -31,11 +33,19 @@ class ToyLearnedExperiment : public Experiment {
  private:
   void report_pruning(const RunView& run, const std::string& model, const std::string& figures_dir,
                       nlohmann::ordered_json& summary) const;
+  void report_interventions(const RunView& run, const std::string& model, const std::string& figures_dir,
+                            nlohmann::ordered_json& summary) const;
   Config config_;
 };
 
 // toy_learned.M.seedS.prune.V: the final model pruned with `prune[V]`, measured again.
 std::vector<std::unique_ptr<Stage>> toy_prune_stages(const Config& config);
+
+// toy_learned.M.seedS.intervene: the final model clean and under each `interventions` entry.
+std::vector<std::unique_ptr<Stage>> toy_intervene_stages(const Config& config);
+
+// The held-out set of the measure stage (and the others that measure on it).
+AveragingBatch heldout_batch(const AveragingTask& task, int count, std::int64_t seed);
 
 // The example sequence's tokens (example/tokens) and every layer's attention on it
 // (example/attention_layer<l>, [head, query, key]), marked for the report's attention view:

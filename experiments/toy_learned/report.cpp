@@ -197,6 +197,41 @@ void ToyLearnedExperiment::report_pruning(const RunView& run, const std::string&
                             figures_dir + "/toy_learned_" + model + "_pruned_attention");
 }
 
+// Interventions on the trained toys: each entry's held-out MSE and catch / tag / release
+// measures per seed, and bars of the first seed's against the clean model.
+void ToyLearnedExperiment::report_interventions(const RunView& run, const std::string& model,
+                                                const std::string& figures_dir, nlohmann::ordered_json& summary) const {
+  nlohmann::ordered_json& out = summary["toy_learned_interventions"][model];
+  std::vector<plot::BarChart> charts{{"Held-out MSE", "MSE", {}, {}, {}},
+                                     {"Catch: largest attention on [SEP] (layer 1)", "attention", {}, {}, {}},
+                                     {"Tag: |h| of the clean tag dim after [SEP]", "mean |h_tag|", {}, {}, {}},
+                                     {"Release: KL(uniform after [SEP] || last token)", "nats (best head)", {}, {}, {}}};
+  for (auto seed : config_.seeds) {
+    const std::string g = "/" + stage_name(model, seed, "intervene");
+    const std::int64_t tag = std::get<std::int64_t>(*run.attr(g, "tag_dim"));
+    nlohmann::ordered_json row{{"seed", seed}, {"tag_dim", tag}};
+    for (const auto& e : run.read_strings(g + "/entries")) {
+      const std::string eg = g + "/" + e;
+      const double values[4] = {run.read(eg + "/heldout_mse").item<double>(), run.read(eg + "/catch_any_head")[0].item<double>(),
+                                run.read(eg + "/tag_abs_after")[tag].item<double>(), run.read(eg + "/release_kl").min().item<double>()};
+      row["entries"][e] = {{"heldout_mse", values[0]},
+                           {"catch_any_head", values[1]},
+                           {"tag_abs_after", values[2]},
+                           {"tag_ratio", std::get<double>(*run.attr(eg, "tag_ratio"))},
+                           {"release_kl", values[3]}};
+      if (seed != config_.seeds.front()) continue;
+      for (int i = 0; i < 4; ++i) {
+        if (e == "clean") charts[std::size_t(i)].reference = values[i];
+        charts[std::size_t(i)].labels.push_back(e);
+        charts[std::size_t(i)].values.push_back(values[i]);
+      }
+    }
+    out.push_back(row);
+  }
+  plot::render_bar_chart_grid(charts, 2, fmt::format("Interventions on the trained {} (seed {})", model, config_.seeds.front()),
+                              figures_dir + "/toy_learned_" + model + "_interventions");
+}
+
 void ToyLearnedExperiment::report(const RunView& run, const std::string& figures_dir,
                                   nlohmann::ordered_json& summary) const {
   nlohmann::ordered_json all;
@@ -221,6 +256,7 @@ void ToyLearnedExperiment::report(const RunView& run, const std::string& figures
     }
     all[model] = per_seed;
     if (!config_.prune.empty() && !spec.model.is_2d()) report_pruning(run, model, figures_dir, summary);
+    if (!config_.interventions.empty() && !spec.model.is_2d()) report_interventions(run, model, figures_dir, summary);
   }
   summary["toy_learned"] = all;
 }

@@ -33,10 +33,14 @@ double model_mse(const ToyModel& model, const AveragingBatch& b) {
   return (out - averaging_target(b)).pow(2).mean().item<double>();
 }
 
+}  // namespace
+
 AveragingBatch heldout_batch(const AveragingTask& task, int count, std::int64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed));
   return sample_averaging_batch(task, count, gen);
 }
+
+namespace {
 
 class TrainStage : public Stage {
  public:
@@ -254,6 +258,7 @@ std::vector<std::unique_ptr<Stage>> ToyLearnedExperiment::stages() const {
       out.push_back(std::make_unique<MeasureStage>(name, run, config_.task, config_.example, seed));
     }
   for (auto& s : toy_prune_stages(config_)) out.push_back(std::move(s));
+  for (auto& s : toy_intervene_stages(config_)) out.push_back(std::move(s));
   return out;
 }
 

@@ -141,27 +141,24 @@ ToyTrace ToyModel::forward_wide(const AveragingBatch& batch, HookPoints* hooks) 
   ToyTrace trace;
   for (int l = 0; l < s.layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
-    at::Tensor a_in = s.norm ? rms_norm(h, param(p + "attn_norm.weight")) : h;
-    auto record = [&](const char* site, const at::Tensor& t) {
-      if (hooks) hooks->record(hook_name(l, site), t);
-    };
-    record("ln1_normalized", a_in);
+    // Each site's value flows on through hooks->pass: recorded (calibration) and editable
+    // (interventions), under the language models' site names and shapes.
+    auto site = [&](const char* name, const at::Tensor& t) { return hooks ? hooks->pass(hook_name(l, name), t) : t; };
+    at::Tensor a_in = site("ln1_normalized", s.norm ? rms_norm(h, param(p + "attn_norm.weight")) : h);
     auto heads = [&](const char* proj) {  // [N, H, T, dh]
       return at::matmul(a_in, param(p + "attn." + proj + ".weight").t()).view({N, T, H, dh}).transpose(1, 2);
     };
     auto q = heads("q_proj"), k = heads("k_proj"), v = heads("v_proj");
     auto scores = at::matmul(q, k.transpose(2, 3)) / std::sqrt(double(dh));  // [N, H, T, T]
-    auto A = at::softmax(scores.masked_fill(causal, -INFINITY), -1);
-    auto z = at::matmul(A, v).transpose(1, 2).reshape({N, T, D});
-    record("z", z);
+    auto A = site("pattern", at::softmax(scores.masked_fill(causal, -INFINITY), -1));
+    auto z = site("z", at::matmul(A, v).transpose(1, 2)).reshape({N, T, D});  // [N, T, H, dh] at the site
     h = h + at::matmul(z, param(p + "attn.o_proj.weight").t());
     if (s.mlp) {
-      at::Tensor m_in = s.norm ? rms_norm(h, param(p + "mlp_norm.weight")) : h;
-      record("normalized", m_in);
-      auto up = at::gelu(at::matmul(m_in, param(p + "mlp.up_proj.weight").t()));
-      record("post", up);
+      at::Tensor m_in = site("normalized", s.norm ? rms_norm(h, param(p + "mlp_norm.weight")) : h);
+      auto up = site("post", at::gelu(at::matmul(m_in, param(p + "mlp.up_proj.weight").t())));
       h = h + at::matmul(up, param(p + "mlp.down_proj.weight").t());
     }
+    h = site("resid_post", h);
     trace.attention.push_back(A);
     trace.resid.push_back(h);
   }

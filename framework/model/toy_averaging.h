@@ -74,8 +74,9 @@ class ToyModel {
   ToyModel clone() const;  // a deep copy (copying a ToyModel shares its weights)
   void save(const std::string& path, const std::map<std::string, std::string>& metadata = {}) const;
 
-  // `hooks` (optional) records the inputs of every linear map, under the sites the language
-  // models use (ln1_normalized, z, normalized, post), for calibrating a pruning method.
+  // `hooks` (optional) sees, records and may edit (framework/intervene) every linear map's input
+  // and the attention and residual stream, under the sites and shapes the language models use:
+  // ln1_normalized, pattern, z [N, T, H, d_head], normalized, post, resid_post (toy-averaging).
   ToyTrace forward(const AveragingBatch& batch, HookPoints* hooks = nullptr) const;
   // toy-averaging: the Q, K, V, O (and MLP up/down) maps of one layer, writable in place.
   std::vector<LinearLayer> linear_layers(int layer);

@@ -5,7 +5,9 @@
 #include "tests/support/catch.h"
 #include <filesystem>
 
+#include "experiments/experiments.h"
 #include "experiments/toy_learned/experiment.h"
+#include "framework/util/error.h"
 #include "framework/runner/runner.h"
 #include "tests/support/temp_dir.h"
 
@@ -100,8 +102,35 @@ TEST_CASE("the trained wide toy solves the task with an outlier dimension and un
   run.train.optimizer.weight_decay = 0.1;
   cfg.models = {{"wide", run}};
   cfg.seeds = {4};
+  // Interventions on the final model (toy_learned.wide.seed4.intervene): an identity, the tag
+  // dimension zeroed after layer 1, layer 2's heads knocked out.
+  auto edit = [](const std::string& site, std::vector<std::int64_t> layers, const std::string& op, double value = 0) {
+    Ablation a;
+    a.site = site;
+    a.layers = std::move(layers);
+    a.op = op;
+    a.value = value;
+    return a;
+  };
+  cfg.interventions["identity"].ablate = {edit("resid_post", {}, "scale", 1)};
+  cfg.interventions["zero_tag"].ablate = {edit("resid_post", {0}, "zero")};
+  cfg.interventions["zero_tag"].tag_dim = true;
+  cfg.interventions["no_release"].ablate = {edit("z", {1}, "zero")};
   auto entries = train_and_measure(dir, cfg);
   Final f = final_of(entries, "wide", 4);
+  {
+    Hdf5File iv(entries.at(ToyLearnedExperiment::stage_name("wide", 4, "intervene")), Hdf5File::Mode::read);
+    const auto tag = std::get<std::int64_t>(*iv.attr("/", "tag_dim"));
+    CHECK(tag == f.tag_dim);
+    const double clean = iv.read("clean/heldout_mse").item<double>();
+    CHECK(clean == Approx(f.mse).epsilon(1e-6));  // the train stage's held-out MSE of the same checkpoint
+    CHECK(iv.read("identity/heldout_mse").item<double>() == clean);
+    CHECK(iv.read("zero_tag/tag_abs_after")[tag].item<double>() == 0.0);
+    CHECK(iv.read("clean/tag_abs_after")[tag].item<double>() > 0.1);
+    CHECK(iv.read("zero_tag/heldout_mse").item<double>() > 2 * clean);
+    // Without layer 2's attention the read-out sees only layer 1's output: the average is lost.
+    CHECK(iv.read("no_release/heldout_mse").item<double>() > 0.2 * f.baseline);
+  }
   INFO("mse " << f.mse << " baseline " << f.baseline << " catch " << f.catch_mass << " tag " << f.tag_ratio
               << " release " << f.release_after << " kl " << f.release_kl << " qk " << f.qk_energy);
   // Measured over seeds 0-4 (seed 4 in brackets): MSE 0.0001-0.0023 vs baselines 0.136-0.178 (0.0001
@@ -116,4 +145,25 @@ TEST_CASE("the trained wide toy solves the task with an outlier dimension and un
   CHECK(f.catch_mass > 0.9);
   CHECK(f.catch_any > 0.9);
   CHECK(f.qk_energy > 0.7);
+}
+
+TEST_CASE("toy interventions a toy cannot run are refused with the key", "[toy_learned][bad-input]") {
+  test::TempDir dir;
+  auto problem = [&](const std::string& models, const std::string& entry) {
+    auto path = dir.write("c.yaml", "name: c\ntoy_learned:\n  models: " + models + "\n  interventions: {a: " + entry + "}\n");
+    try {
+      load_config<RunConfig>(path, {});
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const std::string wide = "{wide: {model: {kind: toy-averaging}}}";
+  CHECK_THAT(problem(wide, "{ablate: [{site: q}]}"), Catch::Contains("a toy computes ln1_normalized, pattern, z"));
+  CHECK_THAT(problem(wide, "{tag_dim: true, ablate: [{site: z}]}"), Catch::Contains("the tag is a d_model dim"));
+  CHECK_THAT(problem(wide, "{ablate: [{site: z, op: mean}]}"), Catch::Contains("toys take zero, scale, set and clamp"));
+  CHECK_THAT(problem(wide, "{}"), Catch::Contains("give at least one edit"));
+  CHECK_THAT(problem("{flat: {model: {kind: toy-averaging-2d}}}", "{ablate: [{site: z}]}"),
+             Catch::Contains("every model is toy-averaging-2d"));
+  CHECK(problem(wide, "{ablate: [{site: pattern, layers: [1], heads: [0], op: scale, value: 0.5}]}") == "accepted");
 }
