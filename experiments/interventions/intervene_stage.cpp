@@ -262,24 +262,27 @@ class InterveneStage : public Stage {
     std::set<std::string> names;
     for (auto l : layers) names.insert(site.full_name(int(l)));
     auto ids_of = [](const std::vector<std::int64_t>& v) { return at::tensor(v, f64.dtype(at::kLong)).unsqueeze(0); };
-    auto logit_diff = [&](const at::Tensor& logits) {  // [1, T, V] -> at the last position
+    // At the last position: logit(answer) - logit(wrong), and p(answer).
+    auto score = [&](const at::Tensor& logits) {  // [1, T, V]
       const at::Tensor last = logits[0][logits.size(1) - 1].to(at::kCPU).to(at::kDouble);
-      return (last[answer] - last[wrong]).item<double>();
+      return std::make_pair((last[answer] - last[wrong]).item<double>(), at::softmax(last, -1)[answer].item<double>());
     };
     HookPoints record = HookPoints::only(names);
-    const double clean_diff = logit_diff(model.forward(ids_of(clean.ids), record));
-    const double corrupted_diff = logit_diff(model.forward(ids_of(corrupted.ids)));
+    const auto [clean_diff, clean_prob] = score(model.forward(ids_of(clean.ids), record));
+    const auto [corrupted_diff, corrupted_prob] = score(model.forward(ids_of(corrupted.ids)));
     const bool by_head = site.has_heads();
     const std::int64_t cols = by_head ? (site.heads == HeadKind::key_value ? spec.num_kv_heads : spec.num_heads)
                                       : std::int64_t(corrupted.ids.size());
-    auto grid = at::zeros({std::int64_t(layers.size()), cols}, f64);
+    auto grid = at::zeros({std::int64_t(layers.size()), cols}, f64), prob = at::zeros_like(grid);
     for (std::size_t i = 0; i < layers.size(); ++i) {
       const std::string name = site.full_name(int(layers[i]));
       for (std::int64_t j = 0; j < cols; ++j) {
         HookPoints hooks = HookPoints::none();
         const std::vector<std::int64_t> at{j}, all;
         add_patch({{name, record.at(name)}}, by_head ? all : at, hooks, by_head ? at : all);
-        grid[std::int64_t(i)][j] = logit_diff(model.forward(ids_of(corrupted.ids), hooks));
+        const auto [diff, p_answer] = score(model.forward(ids_of(corrupted.ids), hooks));
+        grid[std::int64_t(i)][j] = diff;
+        prob[std::int64_t(i)][j] = p_answer;
       }
     }
     const std::string g = "patching/" + p.name;
@@ -290,6 +293,11 @@ class InterveneStage : public Stage {
     out.write(g + "/normalized", (grid - corrupted_diff) / span,
               meaning("(patched - corrupted) / (clean - corrupted) logit difference: 1 = the clean run's, 0 = the "
                       "corrupted run's, [layer, " + std::string(by_head ? "head" : "position") + "]"));
+    out.write(g + "/answer_prob", prob,
+              meaning(fmt::format("p(answer) at the last position with the clean {} patched in, [layer, {}]", site.short_name,
+                                  by_head ? "head" : "position")));
+    out.set_attr("/" + g, "clean_answer_prob", clean_prob);
+    out.set_attr("/" + g, "corrupted_answer_prob", corrupted_prob);
     out.write(g + "/layers", at::tensor(layers, f64.dtype(at::kLong)), meaning("the grid's rows (-1: a model-level site), [L]"));
     out.write_strings(g + "/corrupted_tokens", corrupted.pieces, meaning("the corrupted prompt's tokens, [T]"));
     out.set_attr("/" + g, "clean_logit_diff", clean_diff);

@@ -281,11 +281,14 @@ void InterventionsPart::report_patching(const RunView& run, const checkpoint::In
       js["patching"][p.name][m.variant] = {
           {"clean_logit_diff", std::get<double>(*run.attr(g, "clean_logit_diff"))},
           {"corrupted_logit_diff", std::get<double>(*run.attr(g, "corrupted_logit_diff"))},
+          {"clean_answer_prob", std::get<double>(*run.attr(g, "clean_answer_prob"))},
+          {"corrupted_answer_prob", std::get<double>(*run.attr(g, "corrupted_answer_prob"))},
           {"answer_token", std::get<std::string>(*run.attr(g, "answer_token"))},
           {"wrong_token", std::get<std::string>(*run.attr(g, "wrong_token"))},
           {"strongest", {{"layer", layers[best / map.cols].item<std::int64_t>()},
                          {by_head ? "head" : "position", best % map.cols},
-                         {"normalized", normalized.reshape({-1})[best].item<double>()}}}};
+                         {"normalized", normalized.reshape({-1})[best].item<double>()},
+                         {"answer_prob", run.read(g + "/answer_prob").reshape({-1})[best].item<double>()}}}};
     }
     plot::render_heatmap_grid(maps, std::min<int>(int(maps.size()), 2),
                               fmt::format("Activation patching '{}': {} of '{}' into '{}'", p.name, p.site, p.clean,

@@ -155,6 +155,12 @@ TEST_CASE("activation patching on tiny-phi3: the differing token's position rest
   CHECK(out.read("patching/heads/normalized").sizes() == at::IntArrayRef({2, 8}));
   const double clean = std::get<double>(*out.attr("patching/ioi", "clean_logit_diff"));
   CHECK(clean != std::get<double>(*out.attr("patching/ioi", "corrupted_logit_diff")));
+  // p(answer): block 0's input at the differing position is the clean run's; elsewhere the corrupted run's.
+  const at::Tensor prob = out.read("patching/ioi/answer_prob");
+  CHECK(std::abs(prob[0][10].item<double>() - std::get<double>(*out.attr("patching/ioi", "clean_answer_prob"))) < 1e-9);
+  CHECK(prob[0][3].item<double>() == std::get<double>(*out.attr("patching/ioi", "corrupted_answer_prob")));
+  CHECK(std::get<double>(*out.attr("patching/ioi", "clean_answer_prob")) !=
+        std::get<double>(*out.attr("patching/ioi", "corrupted_answer_prob")));
   // Token selectors (the text each token adds) found "ore," (9) and both " to" (6, 15); "?" occurs nowhere: nothing edited.
   CHECK(std::get<std::vector<std::int64_t>>(*out.attr("prompts/clean/commas", "ablated_positions")) ==
         std::vector<std::int64_t>{6, 9, 15});
