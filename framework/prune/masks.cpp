@@ -23,19 +23,27 @@ at::Tensor keep_n_of_m(const at::Tensor& scores, SparsityPattern p) {
   return keep.view({rows, cols});
 }
 
+// The same choice as the k first indices of a stable sort of each row, in linear time: the
+// k-th smallest value (kthvalue, a selection), everything below it, and of the entries equal to
+// it the lowest-indexed ones that complete k. Sorting each row cost 12 ms per 128-column block of
+// a 1024-row SparseGPT step, most of its mask time.
+static at::Tensor keep_all_but_smallest(const at::Tensor& scores, std::int64_t k) {  // along the last dim
+  if (k <= 0) return at::ones(scores.sizes(), scores.options().dtype(at::kBool));
+  const at::Tensor kth = std::get<0>(scores.kthvalue(k, -1, /*keepdim=*/true));  // [..., 1]
+  const at::Tensor below = scores < kth, tie = scores == kth;
+  const at::Tensor wanted = k - below.sum(-1, /*keepdim=*/true);                   // ties to prune, [..., 1]
+  const at::Tensor pruned = below | (tie & (tie.cumsum(-1) <= wanted));
+  return pruned.logical_not();
+}
+
 at::Tensor keep_per_row(const at::Tensor& scores, double sparsity, SparsityPattern p) {
   if (p.structured()) return keep_n_of_m(scores, p);
-  const auto k = std::int64_t(sparsity * double(scores.size(1)));
-  auto keep = at::ones(scores.sizes(), scores.options().dtype(at::kBool));
-  if (k > 0) keep.scatter_(1, smallest(scores, k), false);
-  return keep;
+  return keep_all_but_smallest(scores, std::int64_t(sparsity * double(scores.size(1))));
 }
 
 at::Tensor keep_per_matrix(const at::Tensor& scores, double sparsity) {
   const auto k = std::int64_t(sparsity * double(scores.numel()));
-  auto keep = at::ones({scores.numel()}, scores.options().dtype(at::kBool));
-  if (k > 0) keep.scatter_(0, smallest(scores.reshape({-1}), k), false);
-  return keep.view(scores.sizes());
+  return keep_all_but_smallest(scores.reshape({-1}), k).view(scores.sizes());
 }
 
 }  // namespace sinklab

@@ -6,6 +6,12 @@
 //
 // One deliberate difference from the reference code: a block loses exactly
 // floor(sparsity * rows * block) weights (the reference's `<= threshold` drops one more).
+//
+// Precision: the factorization of H (Cholesky, inverse, Cholesky again) runs in float64, where
+// a float32 one can fail on the ill-conditioned Hessians of outlier features; the column walk -
+// the O(rows x cols x block) OBS updates and the O(rows x cols^2) lazy block updates, nearly all
+// of the time - runs in float32 as the reference does, which changes the output error by less
+// than 1e-4 relative (scripts/bench_prune.sh) at half the time.
 #include <ATen/ATen.h>
 
 #include "framework/prune/masks.h"
@@ -28,8 +34,9 @@ PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, const LinearStats& stats, c
   // (down_proj of Phi-3-medium: in = 17920, 2.6 GB each in float64).
   H = at::linalg_cholesky(H);
   H = at::cholesky_inverse(H);
-  auto Hinv = at::linalg_cholesky(H, /*upper=*/true);
+  auto Hinv = at::linalg_cholesky(H, /*upper=*/true).to(at::kFloat);
   H = at::Tensor();
+  W = W.to(at::kFloat);
 
   auto keep = at::ones({rows, cols}, W.options().dtype(at::kBool));
   for (std::int64_t i1 = 0; i1 < cols; i1 += cfg.block_size) {
@@ -56,7 +63,7 @@ PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, const LinearStats& stats, c
       auto q = w * keep1.select(1, i);
       auto err = (w - q) / d[i];  // [rows]
       // OBS: the remaining columns of the block absorb the error of this one.
-      W1.narrow(1, i, count - i).sub_(at::outer(err, Hinv1[i].narrow(0, i, count - i)));
+      W1.narrow(1, i, count - i).addr_(err, Hinv1[i].narrow(0, i, count - i), /*beta=*/1, /*alpha=*/-1);
       W1.select(1, i).copy_(q);
       Err1.select(1, i).copy_(err);
     }

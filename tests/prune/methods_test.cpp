@@ -168,3 +168,23 @@ TEST_CASE("the randomized truncated SVD is close to the exact one, and warm star
   CHECK((a - warm.product()).norm().item<double>() <= (a - cold.product()).norm().item<double>());
   CHECK(truncated_svd(a, 0, {}).product().abs().max().item<double>() == 0);
 }
+
+// Masks choose by selection (kthvalue), not sorting; they must still prune exactly what a stable
+// sort's first k indices would - ties towards the lower index - so masks stay independent of
+// the sort implementation and identical to earlier runs.
+TEST_CASE("masks prune what a stable sort chooses, ties towards the lower index", "[prune][masks]") {
+  at::manual_seed(3);
+  const auto scores = at::randint(0, 5, {7, 40}).to(at::kFloat);  // many ties
+  for (double sparsity : {0.0, 0.1, 0.5, 0.77, 1.0}) {
+    INFO(sparsity);
+    const auto k = std::int64_t(sparsity * 40);
+    auto by_sort = at::ones({7, 40}, at::kBool);
+    if (k > 0) by_sort.scatter_(1, std::get<1>(scores.sort(true, -1, false)).narrow(1, 0, k), false);
+    CHECK(at::equal(keep_per_row(scores, sparsity, {}), by_sort));
+    const auto kk = std::int64_t(sparsity * 280);
+    auto flat = at::ones({280}, at::kBool);
+    if (kk > 0) flat.scatter_(0, std::get<1>(scores.reshape({-1}).sort(true, -1, false)).narrow(0, 0, kk), false);
+    CHECK(at::equal(keep_per_matrix(scores, sparsity), flat.view({7, 40})));
+    CHECK(keep_per_matrix(scores, sparsity).logical_not().sum().item<std::int64_t>() == kk);
+  }
+}
