@@ -4,11 +4,38 @@
 #     output error, and OATS exact vs randomized SVD as ratios (bench_prune);
 #  2. the whole of tiny-phi3 (6 blocks x 7 maps) per method through the prune stage: seconds
 #     per block and in total, from the stage's own timings.
-#   scripts/bench_prune.sh [OUTxIN] [OATS_ITERATIONS] [cpu|cuda] [SHARED_DIR]
+#  With --reference-sparsegpt DIR and/or --reference-oats DIR (a user's checkouts of
+#  IST-DASLab/sparsegpt and stephenqz/OATS), the same layer, byte for byte, is also pruned by the
+#  reference functions in Debian's python3-torch (scripts/bench_prune_reference.py), and both are
+#  printed side by side with the ratio reference seconds / sinklab seconds.
+#   scripts/bench_prune.sh [--reference-sparsegpt DIR] [--reference-oats DIR] [OUTxIN] [OATS_ITERATIONS] [cpu|cuda] [SHARED_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ref_sparsegpt="" ref_oats="" positional=()
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --reference-sparsegpt) ref_sparsegpt=$(realpath "$2"); shift 2 ;;
+    --reference-oats) ref_oats=$(realpath "$2"); shift 2 ;;
+    *) positional+=("$1"); shift ;;
+  esac
+done
+set -- "${positional[@]+"${positional[@]}"}"
 shape=${1:-1024x1024}; iterations=${2:-20}; device=${3:-cpu}; shared=${4:-${SINKLAB_SHARED:-../shared}}
-./build/bench_prune "$shape" "$iterations" "$device"
+if [[ -n "$ref_sparsegpt$ref_oats" ]]; then
+  [[ -z "$ref_sparsegpt" || -f "$ref_sparsegpt/sparsegpt.py" ]] || { echo "no sparsegpt.py in $ref_sparsegpt (a checkout of IST-DASLab/sparsegpt?)" >&2; exit 2; }
+  [[ -z "$ref_oats" || -f "$ref_oats/OATS/prune_oats.py" ]] || { echo "no OATS/prune_oats.py in $ref_oats (a checkout of stephenqz/OATS?)" >&2; exit 2; }
+  /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "the reference code needs Debian's python3-torch (apt-get install python3-torch)" >&2; exit 2; }
+  layer_dir=$(mktemp -d)
+  SINKLAB_BENCH_LAYER_DIR=$layer_dir ./build/bench_prune "$shape" "$iterations" "$device" | tee "$layer_dir/sinklab.txt"
+  echo
+  args=()
+  [[ -n "$ref_sparsegpt" ]] && args+=(--sparsegpt "$ref_sparsegpt")
+  [[ -n "$ref_oats" ]] && args+=(--oats "$ref_oats")
+  /usr/bin/python3 scripts/bench_prune_reference.py "$layer_dir" "$shape" "$iterations" --sinklab "$layer_dir/sinklab.txt" "${args[@]}"
+  rm -rf "$layer_dir"
+else
+  ./build/bench_prune "$shape" "$iterations" "$device"
+fi
 model=$shared/models/tiny-phi3
 [ -f "$model/config.json" ] || { echo "(no tiny-phi3 at $model: whole-model timings skipped)"; exit 0; }
 python=""

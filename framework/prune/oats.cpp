@@ -37,10 +37,11 @@ PrunedMatrix prune_oats(const at::Tensor& w, const LinearStats& stats, const Pru
   PrunedMatrix r;
   for (int it = 0; it < cfg.iterations; ++it) {
     L = truncated_svd(A - S, rank, svd, L.basis);
-    auto residual = A - L.product();
+    auto residual = A - L.product();  // the rank-r product once per round
     keep = keep_per_row(residual.abs(), oats_row_sparsity(cfg), pattern);
     S = residual * keep;
-    r.objective.push_back((A - S - L.product()).norm().item<double>() / std::max(norm, 1e-300));
+    // ||A - S - L|| is the part of the residual the threshold dropped.
+    r.objective.push_back(residual.masked_fill(keep, 0).norm().item<double>() / std::max(norm, 1e-300));
   }
   auto inv = (1.0 / scale).unsqueeze(0);
   r.keep = keep;
