@@ -99,7 +99,9 @@ class InterveneEvalStage : public Stage {
     std::int64_t questions = 0;
     for (const auto& s : subjects) questions += std::int64_t(s.test.size());
     Progress progress(name(), questions * std::int64_t(spec.shots.size() * runs.size()));
-    for (const auto& [entry, e] : runs) {
+    for (const auto& run : runs) {
+      const std::string& entry = run.first;
+      const InterventionSpec& e = run.second;  // a plain reference: lambdas below capture it (C++17)
       std::map<std::string, at::Tensor> reference;
       if (e.reads_reference()) {
         std::set<std::string> sites;
