@@ -30,6 +30,9 @@ at::Tensor keep_n_of_m(const at::Tensor& scores, SparsityPattern p) {
 static at::Tensor keep_all_but_smallest(const at::Tensor& scores, std::int64_t k) {  // along the last dim
   if (k <= 0) return at::ones(scores.sizes(), scores.options().dtype(at::kBool));
   const at::Tensor kth = std::get<0>(scores.kthvalue(k, -1, /*keepdim=*/true));  // [..., 1]
+  // Usually nothing but the k-th value itself sits at the threshold: then <= kth is the choice.
+  const at::Tensor at_most = scores <= kth;
+  if (at_most.sum(-1).eq(k).all().item<bool>()) return at_most.logical_not();
   const at::Tensor below = scores < kth, tie = scores == kth;
   const at::Tensor wanted = k - below.sum(-1, /*keepdim=*/true);                   // ties to prune, [..., 1]
   const at::Tensor pruned = below | (tie & (tie.cumsum(-1) <= wanted));
