@@ -173,10 +173,11 @@ class PruneStage : public Stage {
     const double big = I * D, kv = double(s.num_kv_heads * s.head_dim), P = shape.block_parameters;
     if (prune_.method == "sparsegpt") {
       // In float64: the Hessians of the block's four inputs (ln1, z, normalized, post), held
-      // from the first calibration pass on; the widest inverse (an out-of-place factorization
-      // holds its input, its output and LAPACK's copy: 3 I x I) and the map, its update and W * mask.
+      // from the first calibration pass on, and the widest inverse (an out-of-place factorization
+      // holds its input, its output and LAPACK's copy: 3 I x I); in float32 the map, its update
+      // and W * mask (framework/prune/sparsegpt.cpp walks the columns in float32).
       c.calibration += (2 * D * D + zw * zw + I * I) * 8;
-      c.solver = 3 * I * I * 8 + 3 * big * 8;
+      c.solver = 3 * I * I * 8 + 3 * big * 4;
       const double hessians = 2 * N * T * (2 * D * D + zw * zw + I * I);
       const double updates = 2 * ((zw + 2 * kv) * D * D + D * zw * zw + 2 * I * D * D + D * I * I);
       const double inverses = (2 * D * D * D + zw * zw * zw + I * I * I) / 3 * 2;
@@ -189,17 +190,19 @@ class PruneStage : public Stage {
                                    ? 2 * P * (rank + prune_.oversampling) * (2 * prune_.power_iterations + 2)
                                    : 10 * P * std::min(D, I);
       // Float32 copies of the map alive in a round: W, W D, S, A - S, L u v, the residual, its
-      // absolute value, its row sort (values and int64 indices), the next S and the objective's
-      // two temporaries: ~12 (bench_scale measured 7.0 GB on a Phi-3-medium block, this gives 7.5).
+      // absolute value, the threshold's masks, the next S and the objective's temporary: ~12
+      // (bench_scale measured 7.0 GB on a Phi-3-medium block with a row sort, this gives 7.5;
+      // the selection that replaced the sort needs less).
       c.solver = 12 * big * 4;
       c.flops += L * double(prune_.iterations) * per_round;
     } else {
-      // W in float32, the scores, their row sort (values and int64 indices), the mask and the
-      // error's two temporaries: ~8 copies.
+      // W in float32, the scores, the threshold's masks and the error's two temporaries: ~8
+      // copies (an upper bound since masks come from a selection, not a row sort).
       c.solver = 8 * big * 4;
     }
-    // The time is dominated by the solvers: SparseGPT's Hessians and updates run in float64, the
-    // others' in float32 (each at the measured throughput of its dtype).
+    // The time is dominated by the solvers: SparseGPT's Hessians and factorizations run in
+    // float64 (its float32 column walk is estimated at float64's throughput too: an upper bound),
+    // the others' in float32 (each at the measured throughput of its dtype).
     c.dtype = prune_.method == "sparsegpt" ? at::kDouble : at::kFloat;
     c.fit = "calibration.batch_size, calibration.seq_len, model.dtype: bfloat16 (the file's dtype maps the weights)";
     return c;

@@ -22,7 +22,8 @@ namespace sinklab {
 
 PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, const LinearStats& stats, const PruneConfig& cfg) {
   const auto pattern = cfg.parsed_pattern();
-  auto W = w_in.to(at::kDouble).clone();  // [out, in]
+  // [out, in], float32 throughout (see Precision above): never a float64 copy beside H's.
+  auto W = w_in.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
   const std::int64_t rows = W.size(0), cols = W.size(1);
   auto H = stats.hessian().to(W.device());  // [in, in], a new tensor
   // Inputs that never fire: their weights cannot matter; keep H invertible.
@@ -36,7 +37,6 @@ PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, const LinearStats& stats, c
   H = at::cholesky_inverse(H);
   auto Hinv = at::linalg_cholesky(H, /*upper=*/true).to(at::kFloat);
   H = at::Tensor();
-  W = W.to(at::kFloat);
 
   auto keep = at::ones({rows, cols}, W.options().dtype(at::kBool));
   for (std::int64_t i1 = 0; i1 < cols; i1 += cfg.block_size) {
