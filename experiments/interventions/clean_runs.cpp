@@ -24,6 +24,19 @@ std::int64_t first_token_id(const InterventionSpec& e, const Tokenizer& tok) {
   return ids.front();
 }
 
+std::set<std::string> ablated_site_names(const InterventionSpec& entry, std::int64_t num_layers) {
+  std::set<std::string> names;
+  for (const auto& a : entry.ablate)
+    for (const auto& n : ablated_sites(a, num_layers)) names.insert(n);
+  return names;
+}
+
+std::int64_t add_massive_dims(const at::Tensor& x, const MassiveSpec& massive, std::set<std::int64_t>& dims) {
+  const at::Tensor found = massive_activations(x, massive.abs, massive.ratio);  // [N, 3]: position, dim, value
+  for (std::int64_t i = 0; i < found.size(0); ++i) dims.insert(std::int64_t(found[i][1].item<double>()));
+  return found.size(0);
+}
+
 std::map<std::string, at::Tensor> record_clean(const LanguageModel& model, const std::vector<std::int64_t>& ids,
                                                const std::set<std::string>& sites) {
   HookPoints record = HookPoints::only(sites);
@@ -37,8 +50,7 @@ std::vector<std::int64_t> massive_dims_of(const LanguageModel& model, const std:
   for (std::int64_t l = 0; l < model.spec().num_layers; ++l) names.insert(hook_name(int(l), "resid_post"));
   std::set<std::int64_t> dims;
   HookPoints hooks = HookPoints::streaming(names, [&](const std::string&, const at::Tensor& value) {
-    auto found = massive_activations(value[0].to(at::kCPU).to(at::kDouble), massive.abs, massive.ratio);  // [N, 3]
-    for (std::int64_t i = 0; i < found.size(0); ++i) dims.insert(std::int64_t(found[i][1].item<double>()));
+    add_massive_dims(value[0].to(at::kCPU).to(at::kDouble), massive, dims);
   });
   model.forward(ids_of(ids), hooks);
   return {dims.begin(), dims.end()};

@@ -22,9 +22,17 @@ namespace sinklab::interventions {
 // to no token.
 std::int64_t first_token_id(const InterventionSpec& entry, const Tokenizer& tokenizer);
 
+// The full hook names an entry's ablations edit: what its mean and resample ops read from the
+// reference run.
+std::set<std::string> ablated_site_names(const InterventionSpec& entry, std::int64_t num_layers);
+
 // The values of `sites` (full hook names -> [1, ...]) in one clean pass over `ids`.
 std::map<std::string, at::Tensor> record_clean(const LanguageModel& model, const std::vector<std::int64_t>& ids,
                                                const std::set<std::string>& sites);
+
+// The massive activations of one layer's resid_post x [T, D]: their dims added to `dims`; returns
+// how many there are.
+std::int64_t add_massive_dims(const at::Tensor& x, const MassiveSpec& massive, std::set<std::int64_t>& dims);
 
 // The d_model dims where one clean pass over `ids` has a massive activation (`massive`) in any
 // layer's resid_post, ascending.

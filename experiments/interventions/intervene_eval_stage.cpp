@@ -52,12 +52,16 @@ class InterveneEvalStage : public Stage {
 
   // eval.V's cost once per run (clean and each entry), naive scoring for entries that pick positions.
   std::optional<StageCost> cost() const override {
-    evaluation::EvalSpec naive = *section_.eval;
-    naive.scoring = "naive";
-    StageCost total = evaluation::eval_cost(*section_.eval, model_);
+    // Each estimate loads the questions and tokenizes the longest contexts: once per scoring.
+    evaluation::EvalSpec naive_spec = *section_.eval;
+    naive_spec.scoring = "naive";
+    const StageCost as_configured = evaluation::eval_cost(*section_.eval, model_);
+    std::optional<StageCost> naive;
+    StageCost total = as_configured;
     for (const auto& [name, e] : section_.entries) {
       if (e.kv) continue;
-      const StageCost one = evaluation::eval_cost(e.picks_positions() ? naive : *section_.eval, model_);
+      if (e.picks_positions() && !naive) naive = evaluation::eval_cost(naive_spec, model_);
+      const StageCost& one = e.picks_positions() ? *naive : as_configured;
       total.flops += one.flops;
       total.activations = std::max(total.activations, one.activations);
       total.kv_cache = std::max(total.kv_cache, one.kv_cache);
@@ -104,11 +108,9 @@ class InterveneEvalStage : public Stage {
       const InterventionSpec& e = run.second;  // a plain reference: lambdas below capture it (C++17)
       std::map<std::string, at::Tensor> reference;
       if (e.reads_reference()) {
-        std::set<std::string> sites;
-        for (const auto& a : e.ablate)
-          for (const auto& n : ablated_sites(a, model.spec().num_layers)) sites.insert(n);
-        const PromptSpec& ref = prompt_named(e.reference);
-        reference = record_clean(model, checkpoint::prompt_ids(tok, checkpoint::prompt_text(ref), ref.max_tokens), sites);
+        const PromptSpec& ref = prompt_named(all_prompts_, e.reference);
+        reference = record_clean(model, checkpoint::prompt_ids(tok, checkpoint::prompt_text(ref), ref.max_tokens),
+                                 ablated_site_names(e, model.spec().num_layers));
       }
       evaluation::McRunOptions options;
       options.naive = e.picks_positions();
@@ -140,12 +142,6 @@ class InterveneEvalStage : public Stage {
   }
 
  private:
-  const PromptSpec& prompt_named(const std::string& id) const {
-    for (const auto& p : all_prompts_)
-      if (p.id == id) return p;
-    throw InputError(fmt::format("no prompt '{}'", id));  // the config's validation names it first
-  }
-
   Section section_;
   std::vector<PromptSpec> prompts_, all_prompts_;
   ResolvedModel model_;

@@ -115,7 +115,7 @@ class InterveneStage : public Stage {
     }
     // A patching grid: the clean run recording the site, the corrupted run, one pass per cell.
     for (const auto& grid : section_.patching) {
-      const double T = double(checkpoint::prompt_length(model_.dir, prompt_named(grid.clean)));
+      const double T = double(checkpoint::prompt_length(model_.dir, prompt_named(all_prompts_, grid.clean)));
       const HookSite& site = hook_site(grid.site);
       const double rows = !site.per_block ? 1 : grid.layers.empty() ? double(s.num_layers) : double(grid.layers.size());
       const double cols = !site.has_heads() ? T : double(site.heads == HeadKind::key_value ? s.num_kv_heads : s.num_heads);
@@ -203,12 +203,6 @@ class InterveneStage : public Stage {
   }
 
  private:
-  const PromptSpec& prompt_named(const std::string& id) const {
-    for (const auto& p : all_prompts_)
-      if (p.id == id) return p;
-    throw InputError(fmt::format("no prompt '{}'", id));  // the config's validation names it first
-  }
-
   // Reference runs of one prompt's entries, by reference prompt and sites: entries that share
   // them run the reference once.
   using ReferenceRuns = std::map<std::string, std::map<std::string, at::Tensor>>;
@@ -219,10 +213,8 @@ class InterveneStage : public Stage {
                                                          const PromptSpec& prompt, ReferenceRuns& done) const {
     static const std::map<std::string, at::Tensor> none;
     if (!e.reads_reference()) return none;
-    const PromptSpec& ref = e.reference.empty() ? prompt : prompt_named(e.reference);
-    std::set<std::string> names;
-    for (const auto& a : e.ablate)
-      for (const auto& n : ablated_sites(a, lm.model->spec().num_layers)) names.insert(n);
+    const PromptSpec& ref = e.reference.empty() ? prompt : prompt_named(all_prompts_, e.reference);
+    const std::set<std::string> names = ablated_site_names(e, lm.model->spec().num_layers);
     std::string key = ref.id;
     for (const auto& n : names) key += "|" + n;
     if (auto it = done.find(key); it != done.end()) return it->second;
@@ -237,7 +229,7 @@ class InterveneStage : public Stage {
     const ModelSpec& spec = model.spec();
     const HookSite& site = hook_site(p.site);
     auto tokenized = [&](const std::string& id) {
-      const PromptSpec& prompt = prompt_named(id);
+      const PromptSpec& prompt = prompt_named(all_prompts_, id);
       return checkpoint::tokenize_prompt(*lm.tokenizer, checkpoint::prompt_text(prompt), prompt.max_tokens);
     };
     const auto clean = tokenized(p.clean), corrupted = tokenized(p.corrupted);
@@ -338,9 +330,7 @@ class InterveneStage : public Stage {
       top[l][1] = double(flat % D);
       top[l][2] = x.view({-1})[flat].item<double>();
       median[l] = mag.median().item<double>();
-      auto found = massive_activations(x, section_.massive.abs, section_.massive.ratio);  // [N, 3]
-      massive[l] = found.size(0);
-      for (std::int64_t i = 0; i < found.size(0); ++i) massive_dims.insert(std::int64_t(found[i][1].item<double>()));
+      massive[l] = add_massive_dims(x, section_.massive, massive_dims);
     });
     for (const auto& a : ablations) add_ablation(a, L, hooks, reference);
     const auto ids = at::tensor(in.ids, f64.dtype(at::kLong));

@@ -28,6 +28,12 @@ std::vector<checkpoint::PromptSpec> selected_prompts(const Section& section, con
   return out;
 }
 
+const checkpoint::PromptSpec& prompt_named(const std::vector<checkpoint::PromptSpec>& all, const std::string& id) {
+  for (const auto& p : all)
+    if (p.id == id) return p;
+  throw InputError(fmt::format("no prompt '{}'", id));  // the config's validation names it first
+}
+
 std::vector<std::unique_ptr<Stage>> InterventionsPart::variant_stages(const checkpoint::Inputs& inputs,
                                                                       const checkpoint::ResolvedModel& m) const {
   std::vector<std::unique_ptr<Stage>> out;

@@ -32,6 +32,9 @@ class InterventionsPart : public checkpoint::Part {
   Section section_;
 };
 
+// The prompt with this id (the config's validation has checked that it exists).
+const checkpoint::PromptSpec& prompt_named(const std::vector<checkpoint::PromptSpec>& all, const std::string& id);
+
 // The prompts `section` selects, in config order.
 std::vector<checkpoint::PromptSpec> selected_prompts(const Section& section, const std::vector<checkpoint::PromptSpec>& all);
 

@@ -44,6 +44,9 @@ std::vector<std::unique_ptr<Stage>> toy_prune_stages(const Config& config);
 // toy_learned.M.seedS.intervene: the final model clean and under each `interventions` entry.
 std::vector<std::unique_ptr<Stage>> toy_intervene_stages(const Config& config);
 
+// The last checkpoint the train stage `train_stage` wrote, loaded (the prune and intervene stages').
+ToyModel load_final_checkpoint(StageContext& ctx, const std::string& train_stage, const ToyModelSpec& spec);
+
 // The held-out set of the measure stage (and the others that measure on it).
 AveragingBatch heldout_batch(const AveragingTask& task, int count, std::int64_t seed);
 

@@ -31,10 +31,7 @@ class ToyInterveneStage : public Stage {
 
   void run(StageContext& ctx) const override {
     at::NoGradGuard no_grad;
-    auto steps = ctx.input(train_stage()).read("checkpoint_steps");
-    const auto last = steps[steps.numel() - 1].item<std::int64_t>();
-    SafetensorsFile file(ctx.upstream_artifact(train_stage(), fmt::format("step-{:06d}.safetensors", last)));
-    const ToyModel model = ToyModel::load(run_.model, file);
+    const ToyModel model = load_final_checkpoint(ctx, train_stage(), run_.model);
     const auto tag_dims = ctx.input(measure_stage()).read("tag_dim");  // [C]
     const std::int64_t tag = tag_dims[tag_dims.numel() - 1].item<std::int64_t>();
     const AveragingBatch eval = heldout_batch(task_, run_.train.eval_sequences, seed_);

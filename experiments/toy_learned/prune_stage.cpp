@@ -32,17 +32,13 @@ class ToyPruneStage : public Stage {
 
   void run(StageContext& ctx) const override {
     at::NoGradGuard no_grad;
-    auto steps = ctx.input(train_stage()).read("checkpoint_steps");
-    const auto last = steps[steps.numel() - 1].item<std::int64_t>();
-    SafetensorsFile file(ctx.upstream_artifact(train_stage(), fmt::format("step-{:06d}.safetensors", last)));
-    ToyModel model = ToyModel::load(run_.model, file);
+    ToyModel model = load_final_checkpoint(ctx, train_stage(), run_.model);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(std::uint64_t(seed_) * 7919 + 555);
     AveragingBatch calibration = sample_averaging_batch(task_, calibration_, gen);
     PruneReport report = prune_toy(model, calibration, prune_);
     model.save(ctx.artifact("pruned.safetensors"), {{"method", prune_.method}});
 
-    auto eval_gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed_));
-    const AveragingBatch eval = sample_averaging_batch(task_, run_.train.eval_sequences, eval_gen);
+    const AveragingBatch eval = heldout_batch(task_, run_.train.eval_sequences, seed_);
     auto trace = model.forward(eval);
     auto m = measure_mechanism(trace, eval, 1);
     auto& out = ctx.output();

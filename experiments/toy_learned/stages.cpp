@@ -35,6 +35,12 @@ double model_mse(const ToyModel& model, const AveragingBatch& b) {
 
 }  // namespace
 
+ToyModel load_final_checkpoint(StageContext& ctx, const std::string& train_stage, const ToyModelSpec& spec) {
+  auto steps = ctx.input(train_stage).read("checkpoint_steps");
+  SafetensorsFile file(ctx.upstream_artifact(train_stage, checkpoint_name(steps[steps.numel() - 1].item<std::int64_t>())));
+  return ToyModel::load(spec, file);
+}
+
 AveragingBatch heldout_batch(const AveragingTask& task, int count, std::int64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(heldout_seed(seed));
   return sample_averaging_batch(task, count, gen);

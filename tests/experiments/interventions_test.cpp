@@ -34,6 +34,14 @@ std::map<std::string, StageRecord> run_stages(const test::TempDir& dir, const st
   return done;
 }
 
+// -log p(token t | tokens < t) from transformers' logits of golden prompt `id`, [T - 1].
+at::Tensor golden_nll(SafetensorsFile& golden, const std::string& id) {
+  const at::Tensor ids = golden.tensor(id + ".input_ids");  // [T]
+  const std::int64_t T = ids.size(0);
+  const at::Tensor lp = at::log_softmax(golden.tensor(id + ".logits").to(at::kDouble), -1);  // [T, V]
+  return -lp.narrow(0, 0, T - 1).gather(1, ids.narrow(0, 1, T - 1).unsqueeze(1)).squeeze(1);
+}
+
 }  // namespace
 
 TEST_CASE("interventions on tiny-phi3: the clean run is transformers'; identities change nothing; the report "
@@ -69,8 +77,7 @@ TEST_CASE("interventions on tiny-phi3: the clean run is transformers'; identitie
 
   // Clean: NLL from the golden logits, alpha0 from the golden attention, the largest
   // activation from the golden hidden states (hidden.l+1 is resid_post l; the last is normed).
-  const at::Tensor lp = at::log_softmax(golden.tensor("p3.logits").to(at::kDouble), -1);  // [T, V]
-  const at::Tensor want_nll = -lp.narrow(0, 0, T - 1).gather(1, ids.narrow(0, 1, T - 1).unsqueeze(1)).squeeze(1);
+  const at::Tensor want_nll = golden_nll(golden, "p3");
   CHECK(diff(out.read(g + "clean/nll"), want_nll) < 1e-4);
   CHECK(at::equal(out.read(g + "clean/targets"), at::arange(1, T, at::kLong)));
   const at::Tensor alpha0 = out.read(g + "clean/alpha0");  // [L, H]
@@ -334,8 +341,7 @@ TEST_CASE("prompts past the context are read by streamed entries only", "[experi
   Hdf5File out(done.at("intervene.dense").entry, Hdf5File::Mode::read);
   const at::Tensor ids = golden.tensor("p3.input_ids");
   const std::int64_t T = ids.size(0);
-  const at::Tensor lp = at::log_softmax(golden.tensor("p3.logits").to(at::kDouble), -1);  // [T, V]
-  const at::Tensor want = -lp.narrow(0, 0, T - 1).gather(1, ids.narrow(0, 1, T - 1).unsqueeze(1)).squeeze(1);
+  const at::Tensor want = golden_nll(golden, "p3");
   CHECK((out.read("prompts/p3/stream_full/nll") - want).abs().max().item<double>() < 1e-4);
   CHECK(out.read("prompts/p3/sinks/nll").size(0) == T - 1);
   CHECK_FALSE(out.has("prompts/p3/clean/nll"));
