@@ -33,7 +33,7 @@ class HookStage : public Stage {
             {"probes", encode_value(config_.probes)},
             {"pca", encode_value(config_.pca)}};
   }
-  std::vector<std::string> input_files() const override { return model_.files(); }
+  std::vector<std::string> input_files() const override { return checkpoint::model_and_prompt_files(model_, prompts_); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   // The weights, the longest prompt's forward pass, and the largest probed site (written as its

@@ -33,7 +33,9 @@ class MetricsStage : public Stage {
     return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(selected_prompts())},
             {"metrics", encode_value(metrics_)}};
   }
-  std::vector<std::string> input_files() const override { return model_.files(); }
+  std::vector<std::string> input_files() const override {
+    return checkpoint::model_and_prompt_files(model_, selected_prompts());
+  }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   std::vector<PromptSpec> selected_prompts() const {

@@ -104,6 +104,19 @@ std::string ResolvedModel::checkpoint_dir(const StageContext& ctx) const {
   return source_stage.empty() ? dir : ctx.upstream_artifact(source_stage, "");
 }
 
+std::vector<std::string> prompt_files(const std::vector<PromptSpec>& prompts) {
+  std::vector<std::string> out;
+  for (const auto& p : prompts)
+    if (p.text.empty() && !p.file.empty()) out.push_back(resolve_data_path(p.file));
+  return out;
+}
+
+std::vector<std::string> model_and_prompt_files(const ResolvedModel& model, const std::vector<PromptSpec>& prompts) {
+  auto files = model.files();
+  for (auto& f : prompt_files(prompts)) files.push_back(std::move(f));
+  return files;
+}
+
 nlohmann::ordered_json prompt_reads(const std::vector<PromptSpec>& prompts) {
   auto out = nlohmann::ordered_json::array();
   for (const auto& p : prompts) out.push_back({{"id", p.id}, {"text", prompt_text(p)}, {"max_tokens", p.max_tokens}});

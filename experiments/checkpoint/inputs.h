@@ -105,5 +105,10 @@ std::string prompt_text(const PromptSpec& prompt);
 void check_unique_ids(const std::vector<PromptSpec>& prompts, const Decoder& d, const std::string& key);
 // What a stage that runs these prompts reads of them (ids, texts, limits), for its cache key.
 nlohmann::ordered_json prompt_reads(const std::vector<PromptSpec>& prompts);
+// The files those prompts are read from: a stage's input files, so provenance fingerprints them
+// (what `archive rerun` looks for) - their text is in the key already.
+std::vector<std::string> prompt_files(const std::vector<PromptSpec>& prompts);
+// A stage's input files: the model's and the prompts' files.
+std::vector<std::string> model_and_prompt_files(const ResolvedModel& model, const std::vector<PromptSpec>& prompts);
 
 }  // namespace sinklab::checkpoint

@@ -8,6 +8,7 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/archive_diff.h"
+#include "experiments/cli/archive_rerun.h"
 #include "experiments/cli/options.h"
 #include "framework/io/run_archive.h"
 #include "framework/util/error.h"
@@ -23,7 +24,8 @@ int archive_command(const std::vector<std::string>& args) {
       "usage: sinklab archive pack DIR [-o FILE.tar.gz|FILE.tar.zst] [--no-checkpoints] [--no-tensors]\n"
       "       sinklab archive verify FILE\n"
       "       sinklab archive unpack FILE DIR\n"
-      "       sinklab archive diff A B        configs and summary numbers of two archives\n\n"
+      "       sinklab archive diff A B        configs and summary numbers of two archives\n"
+      "       sinklab archive rerun FILE [--models DIR] [--data DIR] [--tolerance GLOB=REL]   run it again here and compare\n\n"
       "An archive holds MANIFEST.json (every file's SHA-256 and size, the provenance summary) and the files.";
   SINKLAB_INPUT_CHECK(!args.empty(), "missing subcommand; {}", usage);
   const std::string sub = args[0];
@@ -63,11 +65,12 @@ int archive_command(const std::vector<std::string>& args) {
     std::cout << rest[1] << "\n";
     return 0;
   }
+  if (sub == "rerun") return archive_rerun(rest);
   if (sub == "diff") {
     SINKLAB_INPUT_CHECK(rest.size() == 2, "usage: sinklab archive diff A B");
     return archive_diff(rest[0], rest[1]);
   }
-  throw InputError(fmt::format("unknown archive subcommand '{}'{}; {}", sub, did_you_mean(sub, {"pack", "verify", "unpack", "diff"}),
+  throw InputError(fmt::format("unknown archive subcommand '{}'{}; {}", sub, did_you_mean(sub, {"pack", "verify", "unpack", "diff", "rerun"}),
                                usage));
 }
 

@@ -17,6 +17,7 @@ int generate_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
 int archive_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
+int compare_command(const std::vector<std::string>& args);
 int hooks_command(const std::vector<std::string>& args);
 
 // DIR/tokenizer.json, or the path itself when it names a .json file; InputError if absent.

@@ -22,6 +22,8 @@ commands:
   sweep status|collect SWEEP_DIR     follow a sweep; aggregate summary.csv/.h5 and figures
   report RUN_OR_SWEEP_DIR           one self-contained report.html (figures, attention, metrics)
   archive pack|verify|unpack|diff    one verifiable .tar.gz/.tar.zst of a run or sweep directory
+  archive rerun FILE                run an archive again here and compare every number with it
+  compare RUN_OR_ARCHIVE...         runs side by side: differing config keys, numbers, figures (HTML)
   validate CONFIG [key.path=value ...]
                                     check a config and print it fully resolved
   inspect RUN_DIR|FILE.h5           show provenance, stages and every tensor with its shape
@@ -66,13 +68,14 @@ int main(int argc, char** argv) {
     if (cmd == "sweep") return sinklab::cli::sweep_command(rest);
     if (cmd == "archive") return sinklab::cli::archive_command(rest);
     if (cmd == "report") return sinklab::cli::report_command(rest);
+    if (cmd == "compare") return sinklab::cli::compare_command(rest);
     if (cmd == "inspect") return sinklab::cli::inspect_command(rest);
     if (cmd == "hooks") return sinklab::cli::hooks_command(rest);
     if (cmd == "tokenize") return sinklab::cli::tokenize_command(rest);
     if (cmd == "generate") return sinklab::cli::generate_command(rest);
     if (cmd == "model") return sinklab::cli::model_command(rest);  // info | families | --help
     throw sinklab::InputError(fmt::format("unknown command '{}'{}; run 'sinklab --help'", cmd,
-                                          sinklab::did_you_mean(cmd, {"run", "plan", "sweep", "archive", "report", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
+                                          sinklab::did_you_mean(cmd, {"run", "plan", "sweep", "archive", "report", "compare", "validate", "inspect", "hooks", "model", "tokenize", "generate"})));
   } catch (const sinklab::Error& e) {
     fmt::print(stderr, "sinklab: error: {}\n", e.what());
     return e.exit_code();

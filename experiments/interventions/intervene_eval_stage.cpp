@@ -44,7 +44,7 @@ class InterveneEvalStage : public Stage {
             {"eval", eval}};
   }
   std::vector<std::string> input_files() const override {
-    auto files = model_.files();
+    auto files = checkpoint::model_and_prompt_files(model_, all_prompts_);
     for (const auto& f : evaluation::question_files(*section_.eval)) files.push_back(f);
     return files;
   }

@@ -80,7 +80,7 @@ class InterveneStage : public Stage {
     return {{"model", model_.reads()}, {"prompts", checkpoint::prompt_reads(all_prompts_)},
             {"selected", section_.prompts}, {"interventions", s}};
   }
-  std::vector<std::string> input_files() const override { return model_.files(); }
+  std::vector<std::string> input_files() const override { return checkpoint::model_and_prompt_files(model_, all_prompts_); }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
 
   // The weights, and per prompt and entry one forward pass (streamed: T passes of one token

@@ -36,10 +36,6 @@ std::string error_of(archive* a) {
 // The most a file read whole from an archive (manifest, provenance, summary) may hold.
 constexpr std::size_t kMaxSmallFile = std::size_t(64) << 20;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 struct Writer {
   archive* a;
   // Writes `path`; the compression follows `name` (the final file name).
@@ -229,17 +225,21 @@ std::vector<std::string> verify_archive(const std::string& file) {
 }
 
 std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names) {
+  return read_archive_files_if(file, [&](const std::string& path) {
+    for (const auto& n : names)
+      if (path == n || ends_with(path, "/" + n)) return true;
+    return false;
+  });
+}
+
+std::map<std::string, std::string> read_archive_files_if(const std::string& file,
+                                                         const std::function<bool(const std::string&)>& wanted) {
   Reader r(file);
   std::map<std::string, std::string> out;
   r.each([&](const std::string& entry, unsigned type) {
     const auto slash = entry.find('/');
     const std::string path = slash == std::string::npos ? entry : entry.substr(slash + 1);
-    if (type != AE_IFREG) return;
-    for (const auto& n : names)
-      if (path == n || (path.size() > n.size() && path.compare(path.size() - n.size() - 1, n.size() + 1, "/" + n) == 0)) {
-        out[path] = r.read_all(path, kMaxSmallFile);
-        return;
-      }
+    if (type == AE_IFREG && wanted(path)) out[path] = r.read_all(path, kMaxSmallFile);
   });
   return out;
 }

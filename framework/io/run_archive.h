@@ -5,6 +5,7 @@
 // provenance summary. Verifying recomputes every hash; unpacking refuses absolute paths, "..",
 // links and devices, checks every hash, reads every .h5 once in a child process (io/hdf5_probe.h:
 // HDF5 itself crashes on some crafted files), and only then moves the result into place.
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ std::vector<std::string> verify_archive(const std::string& file);
 // Every regular file whose path inside the run ends with one of `names` ("summary.json" matches
 // "summary.json" and "points/3/summary.json"), in one pass: path -> content.
 std::map<std::string, std::string> read_archive_files(const std::string& file, const std::vector<std::string>& names);
+// Every regular file whose path inside the run `wanted` accepts (each at most 64 MiB).
+std::map<std::string, std::string> read_archive_files_if(const std::string& file,
+                                                         const std::function<bool(const std::string&)>& wanted);
 // Unpacks into `dest` (created; must not exist yet). InputError on any unsafe entry or mismatch.
 void unpack_archive(const std::string& file, const std::string& dest);
 

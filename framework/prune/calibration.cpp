@@ -22,10 +22,6 @@ namespace fs = std::filesystem;
 namespace sinklab {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string read_maybe_gzip(const std::string& path) {
   if (!ends_with(path, ".gz")) return read_file(path);
   gzFile f = gzopen(path.c_str(), "rb");

@@ -33,4 +33,12 @@ at::Tensor LinearStats::hessian() const {
   return gram_ * (2.0 / double(tokens_));
 }
 
+at::Tensor LinearStats::take_hessian() {
+  SINKLAB_CHECK(gram_.defined() && tokens_ > 0, "the Hessian needs X^T X from calibration");
+  at::Tensor gram = std::move(gram_);
+  const double scale = 2.0 / double(tokens_);
+  const bool alone = gram.use_count() == 1 && gram.storage().use_count() == 1;
+  return alone ? gram.mul_(scale) : gram * scale;  // [in, in]
+}
+
 }  // namespace sinklab

@@ -17,7 +17,10 @@ class LinearStats {
   std::int64_t features() const { return features_; }
   at::Tensor mean_square() const;   // [in] mean over tokens of x_j^2
   at::Tensor column_norm() const;   // [in] ||X_j||_2 over all tokens (Wanda's norm)
-  at::Tensor hessian() const;       // [in, in] H = 2 X^T X / n (SparseGPT); requires gram
+  at::Tensor hessian() const;       // [in, in] H = 2 X^T X / n (SparseGPT); requires gram; a new tensor
+  // The same H, taken out of these statistics (they keep no X^T X after): computed in X^T X's own
+  // memory when no other LinearStats or tensor shares it, else in a new tensor.
+  at::Tensor take_hessian();
 
  private:
   std::int64_t features_ = 0, tokens_ = 0;

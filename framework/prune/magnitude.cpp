@@ -6,7 +6,7 @@
 
 namespace sinklab {
 
-PrunedMatrix prune_magnitude(const at::Tensor& w, const LinearStats&, const PruneConfig& cfg) {
+PrunedMatrix prune_magnitude(const at::Tensor& w, LinearStats, const PruneConfig& cfg) {
   const auto pattern = cfg.parsed_pattern();
   auto scores = w.abs();
   PrunedMatrix r;

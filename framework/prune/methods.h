@@ -20,12 +20,14 @@ struct PrunedMatrix {
   std::int64_t parameters = 0;      // nonzeros of the sparse part + r (out + in)
 };
 
-PrunedMatrix prune_magnitude(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg);
-PrunedMatrix prune_wanda(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg);
-PrunedMatrix prune_sparsegpt(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg);
-PrunedMatrix prune_oats(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg);
+PrunedMatrix prune_magnitude(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg);
+PrunedMatrix prune_wanda(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg);
+PrunedMatrix prune_sparsegpt(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg);
+PrunedMatrix prune_oats(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg);
 
-using PruneMethod = PrunedMatrix (*)(const at::Tensor&, const LinearStats&, const PruneConfig&);
+// The statistics come by value (a LinearStats copy shares its tensors): a method may consume them
+// (SparseGPT turns X^T X into H in place when it holds them alone; see LinearStats::take_hessian).
+using PruneMethod = PrunedMatrix (*)(const at::Tensor&, LinearStats, const PruneConfig&);
 struct MethodInfo {
   PruneMethod run;
   bool needs_calibration;  // magnitude does not

@@ -21,7 +21,7 @@ std::int64_t oats_rank(std::int64_t out, std::int64_t in, const PruneConfig& cfg
   return std::int64_t(cfg.rank_ratio * dense * double(out) * double(in) / double(out + in));
 }
 
-PrunedMatrix prune_oats(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg) {
+PrunedMatrix prune_oats(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg) {
   const auto pattern = cfg.parsed_pattern();
   const std::int64_t out = w.size(0), in = w.size(1), rank = oats_rank(out, in, cfg);
   auto scale = stats.mean_square().sqrt().to(w.device()).to(at::kFloat);  // D, [in]

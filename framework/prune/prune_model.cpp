@@ -31,13 +31,12 @@ HookPoints filling(std::map<std::string, LinearStats>& stats) {
   });
 }
 
-PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const PruneConfig& cfg, std::int64_t layer) {
+PrunedLayerRecord prune_linear(LinearLayer& lin, LinearStats stats, const PruneConfig& cfg, std::int64_t layer) {
   const MethodInfo& method = prune_method(cfg.method);
   auto m0 = std::chrono::steady_clock::now();
   auto w = lin.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);  // never an alias of the weight
-  static const LinearStats none;
-  SINKLAB_CHECK(stats || !method.needs_calibration, "{} needs calibration statistics", cfg.method);
-  PrunedMatrix p = method.run(w, stats ? *stats : none, cfg);
+  SINKLAB_CHECK(stats.tokens() > 0 || !method.needs_calibration, "{} needs calibration statistics", cfg.method);
+  PrunedMatrix p = method.run(w, std::move(stats), cfg);
   lin.weight.copy_(p.weight.to(lin.weight.scalar_type()));
   PrunedLayerRecord rec;
   rec.name = lin.name;
@@ -55,6 +54,26 @@ PrunedLayerRecord prune_linear(LinearLayer& lin, const LinearStats* stats, const
   if (p.lowrank_u.defined()) rec.keep = p.keep;
   rec.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
   return rec;
+}
+
+std::vector<PrunedLayerRecord> prune_linears(std::vector<LinearLayer>& linears, std::map<std::string, LinearStats>& stats,
+                                             const PruneConfig& cfg, std::int64_t layer) {
+  std::map<std::string, int> users;  // maps still to prune per input
+  for (const auto& lin : linears) ++users[lin.input];
+  std::vector<PrunedLayerRecord> records;
+  for (auto& lin : linears) {
+    LinearStats mine;
+    if (auto it = stats.find(lin.input); it != stats.end()) {
+      if (--users[lin.input] > 0) {
+        mine = it->second;  // shares the tensors: a consuming method copies them
+      } else {
+        mine = std::move(it->second);
+        stats.erase(it);
+      }
+    }
+    records.push_back(prune_linear(lin, std::move(mine), cfg, layer));
+  }
+  return records;
 }
 
 PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const PruneConfig& cfg, int batch,
@@ -117,8 +136,7 @@ PruneReport prune_model(LanguageModel& model, const at::Tensor& ids, const Prune
       through_block(l, none);
     }
     const std::size_t first = report.matrices.size();
-    for (auto& lin : linears)
-      report.matrices.push_back(prune_linear(lin, method.needs_calibration ? &stats.at(lin.input) : nullptr, cfg, l));
+    for (auto& r : prune_linears(linears, stats, cfg, l)) report.matrices.push_back(std::move(r));
     // The block as it will be saved (the file's dtype): what later blocks calibrate on is what
     // the checkpoint holds, and a resumed run continues from exactly these values.
     model.assign_checkpoint_tensors(model.checkpoint_tensors(l));

@@ -42,10 +42,14 @@ struct PruneReport {
   std::int64_t restored_blocks = 0;  // taken from a PrunedBlockStore instead of pruned again
 };
 
-// Prunes one linear map in place with `config`'s method (stats: its inputs' statistics, or null
-// for methods that need none) and accounts for it.
-PrunedLayerRecord prune_linear(LinearLayer& linear, const LinearStats* stats, const PruneConfig& config,
-                               std::int64_t layer);
+// Prunes one linear map in place with `config`'s method (stats: its inputs' statistics, empty
+// for methods that need none; the method may consume them) and accounts for it.
+PrunedLayerRecord prune_linear(LinearLayer& linear, LinearStats stats, const PruneConfig& config, std::int64_t layer);
+// Prunes a block's maps in order. `stats` (from input_statistics, or empty for magnitude) loses
+// each input's entry to that input's last map, which may consume it (SparseGPT turns X^T X into
+// H in place): a block holds one Hessian fewer with each input done.
+std::vector<PrunedLayerRecord> prune_linears(std::vector<LinearLayer>& linears, std::map<std::string, LinearStats>& stats,
+                                             const PruneConfig& config, std::int64_t layer);
 
 // One LinearStats per distinct input site of `linears` (Q, K and V share theirs), and hooks that
 // fill them from a forward pass (z [B, T, H, hd] is taken as [B*T, H*hd]).

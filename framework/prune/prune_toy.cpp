@@ -25,8 +25,7 @@ PruneReport prune_toy(ToyModel& model, const AveragingBatch& calibration, const 
       // Sequential: through the layers pruned so far; one-shot: through the dense copy.
       (cfg.sequential ? model : dense).forward(calibration, &hooks);
     }
-    for (auto& lin : linears)
-      report.matrices.push_back(prune_linear(lin, method.needs_calibration ? &stats.at(lin.input) : nullptr, cfg, l));
+    for (auto& r : prune_linears(linears, stats, cfg, l)) report.matrices.push_back(std::move(r));
     report.block_seconds.push_back(0);
     for (const auto& m : report.matrices)
       if (m.layer == l) report.block_seconds.back() += m.seconds;

@@ -7,36 +7,37 @@
 // One deliberate difference from the reference code: a block loses exactly
 // floor(sparsity * rows * block) weights (the reference's `<= threshold` drops one more).
 //
-// Precision: the factorization of H (Cholesky, inverse, Cholesky again) runs in float64, where
+// Precision: the factorization of H (hessian_factor.h: one Cholesky and one triangular inverse,
+// where the reference takes a Cholesky, the inverse and a Cholesky again) runs in float64, where
 // a float32 one can fail on the ill-conditioned Hessians of outlier features; the column walk -
 // the O(rows x cols x block) OBS updates and the O(rows x cols^2) lazy block updates, nearly all
 // of the time - runs in float32 as the reference does, which changes the output error by less
 // than 1e-4 relative (scripts/bench_prune.sh) at half the time.
 #include <ATen/ATen.h>
 
+#include "framework/prune/hessian_factor.h"
 #include "framework/prune/masks.h"
 #include "framework/prune/methods.h"
 #include "framework/util/error.h"
 
 namespace sinklab {
 
-PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, const LinearStats& stats, const PruneConfig& cfg) {
+PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, LinearStats stats, const PruneConfig& cfg) {
   const auto pattern = cfg.parsed_pattern();
   // [out, in], float32 throughout (see Precision above): never a float64 copy beside H's.
   auto W = w_in.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
   const std::int64_t rows = W.size(0), cols = W.size(1);
-  auto H = stats.hessian().to(W.device());  // [in, in], a new tensor
+  // [in, in] float64: X^T X's own memory when the caller handed the statistics over (the prune
+  // stage does for each input's last map), else a copy.
+  auto H = stats.take_hessian().to(W.device());
   // Inputs that never fire: their weights cannot matter; keep H invertible.
   auto dead = H.diagonal().eq(0);
   H.diagonal().masked_fill_(dead, 1.0);
   W.masked_fill_(dead.unsqueeze(0).expand_as(W), 0.0);
   H.diagonal().add_(cfg.damp * H.diagonal().mean().item<double>());
-  // U with H^-1 = U^T U. Each step replaces H, so at most two [in, in] matrices live at once
-  // (down_proj of Phi-3-medium: in = 17920, 2.6 GB each in float64).
-  H = at::linalg_cholesky(H);
-  H = at::cholesky_inverse(H);
-  auto Hinv = at::linalg_cholesky(H, /*upper=*/true).to(at::kFloat);
-  H = at::Tensor();
+  // U with H^-1 = U^T U, float32. At most two [in, in] float64 matrices live at once (down_proj
+  // of Phi-3-medium: in = 17920, 2.6 GB each), H's memory included.
+  auto Hinv = inverse_hessian_factor(std::move(H), at::kFloat);
 
   auto keep = at::ones({rows, cols}, W.options().dtype(at::kBool));
   for (std::int64_t i1 = 0; i1 < cols; i1 += cfg.block_size) {

@@ -7,7 +7,7 @@
 
 namespace sinklab {
 
-PrunedMatrix prune_wanda(const at::Tensor& w, const LinearStats& stats, const PruneConfig& cfg) {
+PrunedMatrix prune_wanda(const at::Tensor& w, LinearStats stats, const PruneConfig& cfg) {
   auto scores = w.abs().to(at::kDouble) * stats.column_norm().to(w.device()).unsqueeze(0);  // [out, in]
   PrunedMatrix r;
   r.keep = keep_per_row(scores, cfg.sparsity, cfg.parsed_pattern());

@@ -38,8 +38,12 @@ std::string base64(const std::string& bytes) {
 }
 
 std::string png_figure(const std::string& png_path, const std::string& caption) {
+  return png_figure_bytes(read_file(png_path), caption);
+}
+
+std::string png_figure_bytes(const std::string& png_bytes, const std::string& caption) {
   return fmt::format("<figure><img alt=\"{0}\" title=\"{0}\" src=\"data:image/png;base64,{1}\"><figcaption>{0}</figcaption></figure>\n",
-                     escape(caption), base64(read_file(png_path)));
+                     escape(caption), base64(png_bytes));
 }
 
 static bool looks_numeric(const std::string& s) {

@@ -12,6 +12,7 @@ std::string escape(const std::string& text);       // & < > " '
 std::string base64(const std::string& bytes);
 // <figure> with the PNG embedded as a data: URI and its file name as caption.
 std::string png_figure(const std::string& png_path, const std::string& caption);
+std::string png_figure_bytes(const std::string& png_bytes, const std::string& caption);  // the same, from memory
 // A table; cells that parse as numbers are right-aligned. `id` makes it filterable.
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                   const std::string& id = "");

@@ -3,6 +3,7 @@
 #include <H5public.h>
 #include <boost/version.hpp>
 #include <cairo.h>
+#include <dlfcn.h>
 #include <fmt/core.h>
 #include <openssl/opensslv.h>
 #include <sys/resource.h>
@@ -17,6 +18,21 @@
 
 namespace sinklab {
 
+namespace {
+
+// The BLAS this process computes with: OpenBLAS says which build and kernel it runs (its speed
+// and its float results depend on both); anything else is named by what it is not.
+std::string blas_in_use() {
+  using GetConfig = char* (*)();
+  using GetCore = char* (*)();
+  auto config = reinterpret_cast<GetConfig>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
+  auto core = reinterpret_cast<GetCore>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!config) return "not OpenBLAS (reference BLAS or another library)";
+  return fmt::format("{}{}", config(), core ? fmt::format(" ({})", core()) : std::string());
+}
+
+}  // namespace
+
 nlohmann::ordered_json library_versions() {
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
@@ -27,6 +43,7 @@ nlohmann::ordered_json library_versions() {
           {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
           {"openssl", OPENSSL_VERSION_TEXT},
           {"cairo", cairo_version_string()},
+          {"blas", blas_in_use()},
           {"compiler", __VERSION__}};
 }
 

@@ -4,6 +4,7 @@
 
 #include "tests/support/catch.h"
 
+#include "framework/prune/hessian_factor.h"
 #include "framework/prune/masks.h"
 #include "framework/prune/methods.h"
 #include "framework/prune/truncated_svd.h"
@@ -120,6 +121,37 @@ TEST_CASE("sparsegpt pruning one weight is the closed-form OBS update", "[prune]
   auto want = w[0] - w[0][0] / Hinv[0][0] * Hinv.select(1, 0);
   CHECK(want[0].item<double>() == Approx(0.0).margin(1e-12));
   CHECK(at::allclose(r.weight[0].to(at::kDouble), want, 1e-4, 1e-5));
+}
+
+TEST_CASE("the inverse Hessian factor equals the reference's Cholesky, inverse, Cholesky", "[prune][sparsegpt]") {
+  // Sizes below and above the recursion's base block (256), an odd split, and outlier features.
+  for (std::int64_t n : {7, 300, 777}) {
+    auto x = skewed_inputs(2 * n, n, 11).to(at::kDouble);
+    auto H = stats_of(x).hessian();
+    H.diagonal().add_(0.01 * H.diagonal().mean().item<double>());
+    auto reference = at::linalg_cholesky(at::cholesky_inverse(at::linalg_cholesky(H)), /*upper=*/true);
+    auto U = inverse_hessian_factor(H.clone(), at::kDouble);
+    INFO("n = " << n);
+    CHECK(at::equal(U, U.triu()));
+    CHECK((U - reference).abs().max().item<double>() <= 1e-10 * reference.abs().max().item<double>());
+    CHECK(at::allclose(at::matmul(U.t(), U), at::inverse(H), 1e-8, 1e-12));
+  }
+  auto not_definite = at::eye(3, at::kDouble);
+  not_definite[2][2] = -1.0;
+  CHECK_THROWS_AS(inverse_hessian_factor(not_definite, at::kDouble), InputError);
+}
+
+TEST_CASE("take_hessian reuses X^T X's memory only when nothing else shares it", "[prune][sparsegpt]") {
+  auto x = skewed_inputs(50, 8, 12);
+  auto s = stats_of(x);
+  const auto want = s.hessian();
+  LinearStats shared = s;  // shares the tensors, as a map's second user gets them
+  auto from_shared = shared.take_hessian();
+  CHECK(at::equal(from_shared, want));
+  CHECK(at::equal(s.hessian(), want));  // the original is untouched
+  LinearStats alone = stats_of(x);  // the gram's only holder: scaled in place
+  CHECK(at::equal(alone.take_hessian(), want));
+  CHECK_THROWS(alone.hessian());  // the statistics gave their X^T X away
 }
 
 TEST_CASE("oats: rank formula, exact budget, monotone objective, S + L", "[prune][oats]") {
