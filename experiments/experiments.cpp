@@ -9,6 +9,8 @@
 #include "experiments/toy_learned/experiment.h"
 #include "framework/runner/runner.h"
 
+#include <ATen/Parallel.h>
+
 namespace sinklab {
 
 namespace {
@@ -40,6 +42,7 @@ std::vector<std::unique_ptr<Experiment>> experiments_for(const RunConfig& config
 std::vector<std::unique_ptr<Experiment>> add_experiment_stages(const RunConfig& config, Runner& runner) {
   auto experiments = experiments_for(config);
   for (const auto& e : experiments) add_experiment(*e, runner);
+  add_invariance_checks(config.checks, at::get_num_threads(), runner);
   return experiments;
 }
 

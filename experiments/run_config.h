@@ -13,6 +13,7 @@
 #include "experiments/toy_learned/config.h"
 #include "framework/config/fields.h"
 #include "framework/prune/calibration.h"
+#include "framework/runner/invariance_check.h"
 
 namespace sinklab {
 
@@ -45,6 +46,7 @@ struct RunConfig {
   std::optional<evaluation::EvalSpec> eval;
   std::optional<interventions::Section> interventions;
   std::optional<SweepSpec> sweep;
+  InvarianceChecks checks;
 
   template <class V>
   void fields(V& v) {
@@ -63,6 +65,7 @@ struct RunConfig {
     v("metrics", metrics, "sink scores, massive activations, outlier dimensions, per-head spectra");
     v("figures", figures, "figure options");
     v("sweep", sweep, "axes for `sinklab sweep`: {grid: {key: [values]}, zip: {...}}");
+    v("checks", checks, "invariance checks: {batch_invariance, thread_invariance, tolerance}");
     v("eval", eval, "few-shot multiple choice (MMLU as lm-evaluation-harness) and perplexity, per variant");
     v("interventions", interventions, "ablations, first-token edits and KV-cache policies against the clean run: "
       "{entries: {name: {ablate, first_token, kv}}, prompts, sink_epsilon, heads}");

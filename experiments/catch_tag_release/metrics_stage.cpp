@@ -37,6 +37,7 @@ class MetricsStage : public Stage {
     return checkpoint::model_and_prompt_files(model_, selected_prompts());
   }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
+  bool checked_for_thread_invariance() const override { return true; }
 
   std::vector<PromptSpec> selected_prompts() const {
     std::vector<PromptSpec> out;

@@ -57,6 +57,13 @@ class EvalStage : public Stage {
     return files;
   }
   std::vector<std::string> upstream() const override { return model_.upstream(); }
+  bool checked_for_thread_invariance() const override { return true; }
+  std::unique_ptr<Stage> rebatched(std::string& condition) const override {
+    auto copy = std::make_unique<EvalStage>(*this);
+    copy->spec_.batch_size = spec_.batch_size == 1 ? 4 : 1;
+    condition = fmt::format("eval.batch_size {} -> {}", spec_.batch_size, copy->spec_.batch_size);
+    return copy;
+  }
 
   void run(StageContext& ctx) const override {
     auto lm = pool_->get(model_, ctx);

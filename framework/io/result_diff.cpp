@@ -89,7 +89,7 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
 
 Tolerances Tolerances::defaults(bool across_devices) {
   Tolerances t;
-  if (across_devices) t.float64 = 1e-6, t.float32 = 1e-3, t.half = 5e-2, t.summary = 1e-3;
+  if (across_devices) t.float64 = 1e-4, t.float32 = 1e-3, t.half = 5e-2, t.summary = 1e-3;
   return t;
 }
 

@@ -117,6 +117,22 @@ std::string run_report(const fs::path& dir_in) {
     ov += "<h3>Stages</h3>" + table({"stage", "", "seconds", "compute seconds (when computed)"}, stages);
   }
   page.section("overview", "Overview", ov);
+  if (prov.is_object() && prov.contains("checks")) {
+    std::vector<std::vector<std::string>> rows;
+    std::string warnings;
+    for (const auto& c : prov["checks"]) {
+      const bool ok = c.value("within_tolerance", false);
+      rows.push_back({c.value("stage", ""), c.value("condition", ""), cell_text(c.value("max_relative_difference", nlohmann::json())),
+                      c.value("worst_dataset", ""), ok ? "within tolerance" : "WARNING: beyond tolerance"});
+      if (!ok)
+        warnings += fmt::format("<p class=\"warning\"><strong>Warning:</strong> {} changes the numbers of {} (largest relative "
+                                "difference {} in {}).</p>\n", escape(c.value("condition", "")), escape(c.value("stage", "")),
+                                escape(cell_text(c.value("max_relative_difference", nlohmann::json()))),
+                                escape(c.value("worst_dataset", "")));
+    }
+    page.section("checks", "Invariance checks",
+                 warnings + table({"stage", "rerun with", "largest relative difference", "where", "verdict"}, rows));
+  }
   if (fs::exists(dir / "run.h5")) {
     auto data = attention_view_data((dir / "run.h5").string());
     if (!data["maps"].empty()) {

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 
+#include "framework/io/hdf5_store.h"
 #include "framework/util/hash.h"
 #include "framework/util/system.h"
 #include "framework/util/threads.h"
@@ -73,6 +74,20 @@ nlohmann::ordered_json build_provenance(const ProvenanceInput& in) {
   }
   p["stages"] = stages;
   p["input_files"] = inputs;
+  // Invariance checks (invariance_check.h): what each found, from its entry's attributes.
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+  for (const auto& s : in.stages) {
+    if (s.name.rfind("check.", 0) != 0 || s.entry.empty()) continue;
+    Hdf5File entry(s.entry, Hdf5File::Mode::read);
+    auto attr = [&](const char* name) { return entry.attr("/", name).value_or(AttrValue(std::string())); };
+    checks.push_back({{"stage", std::get<std::string>(attr("stage"))},
+                      {"check", s.name},
+                      {"condition", std::get<std::string>(attr("condition"))},
+                      {"max_relative_difference", std::get<double>(entry.attr("/", "max_relative").value_or(AttrValue(0.0)))},
+                      {"worst_dataset", std::get<std::string>(attr("worst_dataset"))},
+                      {"within_tolerance", std::get<std::int64_t>(entry.attr("/", "within_tolerance").value_or(AttrValue(std::int64_t(0)))) != 0}});
+  }
+  if (!checks.empty()) p["checks"] = checks;
   struct utsname u {};
   uname(&u);
   p["host"] = {{"name", host_name()},

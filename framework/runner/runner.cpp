@@ -63,6 +63,12 @@ std::vector<std::string> Runner::stage_names() const {
   return names;
 }
 
+std::vector<const Stage*> Runner::stages() const {
+  std::vector<const Stage*> out;
+  for (const auto& s : stages_) out.push_back(s.get());
+  return out;
+}
+
 std::vector<const Stage*> Runner::ordered() const {
   std::map<std::string, const Stage*> by_name;
   for (const auto& s : stages_) {

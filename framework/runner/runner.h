@@ -41,6 +41,7 @@ class Runner {
  public:
   explicit Runner(RunnerOptions options);
   void add(std::unique_ptr<Stage> stage);
+  std::vector<const Stage*> stages() const;  // in the order added
   // Checks names, upstream links, cycles and --force names without running anything.
   void validate() const;
   std::vector<std::string> stage_names() const;

@@ -42,6 +42,11 @@ class StageContext {
   double memory_budget() const { return memory_budget_; }
   // Where such scratch files go: the entry's resume directory (in the cache, so on its disk).
   std::string scratch_dir() { return resume_dir(); }
+  // A context for running another stage with this one's upstream entries, device and budget,
+  // writing to `output` and keeping its files under `dir` (an invariance check's rerun).
+  StageContext rerun_context(Hdf5File& output, const std::string& dir) const {
+    return StageContext(output, dir + "/artifacts", dir + "/resume", upstream_entries_, device_, memory_budget_);
+  }
 
  private:
   Hdf5File& output_;
@@ -69,6 +74,11 @@ class Stage {
   // Its estimated memory and work (stage_cost.h), from config.json and headers only; none for
   // stages too small to matter.
   virtual std::optional<StageCost> cost() const { return std::nullopt; }
+  // Invariance checks (invariance_check.h): whether this stage's numbers should not depend on the
+  // CPU thread count, and a copy of it that batches differently (`condition` says how, e.g.
+  // "eval.batch_size 1 -> 4"), or null when it has no batch size.
+  virtual bool checked_for_thread_invariance() const { return false; }
+  virtual std::unique_ptr<Stage> rebatched(std::string& condition) const { return nullptr; }
   virtual void run(StageContext& context) const = 0;
 };
 

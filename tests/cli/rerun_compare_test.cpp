@@ -3,6 +3,7 @@
 // its key; compare lists only the keys that differ and its page loads in a browser.
 #include "tests/support/catch.h"
 #include <filesystem>
+#include <set>
 #include <fmt/format.h>
 
 #include "framework/io/atomic_file.h"
@@ -185,4 +186,48 @@ TEST_CASE("compare lists only the config keys that differ, the numbers side by s
   auto not_run = sinklab::test::sinklab({"compare", printed_path(a), dir.path()});
   CHECK(not_run.exit_code == 2);
   CHECK_THAT(not_run.err, Contains("is not a finished run"));
+}
+
+TEST_CASE("checks: eval and metrics rerun with another thread count and batch size; provenance and the report say "
+          "what moved", "[cli][checks]") {
+  const auto shared_root = shared_dir();
+  if (!shared_root) {
+    SINKLAB_SKIP("../shared/models/tiny-phi3 not found (set SINKLAB_SHARED)");
+  }
+  if (!fs::is_directory("/usr/share/hamexam")) {
+    SINKLAB_SKIP("hamexam is not installed (scripts/setup.sh installs it)");
+  }
+  TempDir dir;
+  auto config = dir.write("checks.yaml", fmt::format(
+      "name: checks\nseed: 0\nthreads: 2\nmodel: {{path: {}/models/tiny-phi3, dtype: float32}}\n"
+      "prompts: [{{id: fig5, file: configs/prompts/fig5.txt}}]\nmetrics: {{sink_epsilon: 0.3}}\n"
+      "eval: {{task: hamexam, data: /usr/share/hamexam, shots: [0, 2], limit: 6, batch_size: 3}}\n"
+      "checks: {{batch_invariance: true, thread_invariance: true}}\n", *shared_root));
+  auto run = sinklab::test::sinklab({"run", config, "--results", dir / "results", "-q"});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  auto provenance = read_json(printed_path(run) + "/provenance.json");
+  REQUIRE(provenance.contains("checks"));
+  std::set<std::string> conditions;
+  for (const auto& c : provenance["checks"]) {
+    conditions.insert(c["stage"].get<std::string>() + ": " + c["condition"].get<std::string>());
+    // The claim: scoring and metrics do not depend on threads or batching beyond float32 rounding.
+    CHECK(c["within_tolerance"].get<bool>());
+    CHECK(c["max_relative_difference"].get<double>() < 1e-5);
+  }
+  CHECK(conditions == std::set<std::string>{"eval.dense: threads 2 -> 1", "eval.dense: eval.batch_size 3 -> 1",
+                                            "metrics.dense: threads 2 -> 1"});
+  CHECK_THAT(read_file(printed_path(run) + "/report.html"), Contains("Invariance checks") && !Contains("Warning:"));
+
+  // A tolerance below float32 rounding: whatever moved is now a warning, in provenance and report.
+  auto strict = sinklab::test::sinklab({"run", config, "checks.tolerance=1e-12", "--results", dir / "results", "-q"});
+  REQUIRE(strict.exit_code == 0);
+  auto strict_provenance = read_json(printed_path(strict) + "/provenance.json");
+  bool any_warning = false;
+  for (const auto& c : strict_provenance["checks"]) {
+    const bool beyond = c["max_relative_difference"].get<double>() > 1e-12;
+    CHECK(c["within_tolerance"].get<bool>() == !beyond);
+    any_warning = any_warning || beyond;
+  }
+  CHECK(any_warning == (read_file(printed_path(strict) + "/report.html").find("Warning:") != std::string::npos));
 }
