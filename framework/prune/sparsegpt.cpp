@@ -36,7 +36,7 @@ PrunedMatrix prune_sparsegpt(const at::Tensor& w_in, LinearStats stats, const Pr
   W.masked_fill_(dead.unsqueeze(0).expand_as(W), 0.0);
   H.diagonal().add_(cfg.damp * H.diagonal().mean().item<double>());
   // U with H^-1 = U^T U, float32. At most two [in, in] float64 matrices live at once (down_proj
-  // of Phi-3-medium: in = 17920, 2.6 GB each), H's memory included.
+  // of Phi-3-medium: in = 17920, 2.6 GB each), H's - X^T X's when handed over - included.
   auto Hinv = inverse_hessian_factor(std::move(H), at::kFloat);
 
   auto keep = at::ones({rows, cols}, W.options().dtype(at::kBool));
