@@ -79,6 +79,17 @@ std::string renamed_back(std::string text, const Renamed& renamed) {
   return text;
 }
 
+QuantityDiff only_in_rerun(const std::string& name, const std::string& dtype) {
+  QuantityDiff d;
+  d.name = name;
+  d.dtype = dtype;
+  d.problem = "only in the rerun";
+  return d;
+}
+
+// config_hash is the run's identity, not a result: it changes with any input path.
+bool compared_summary_key(const std::string& path) { return !is_time_or_memory(path) && path != "config_hash"; }
+
 std::string shape_text(const std::vector<std::int64_t>& shape) {
   std::vector<std::string> parts;
   for (auto s : shape) parts.push_back(std::to_string(s));
@@ -133,8 +144,8 @@ double QuantityDiff::severity() const {
 bool is_time_or_memory(const std::string& name) {
   for (const auto& part : split(name, '.')) {
     const auto leaf = part.substr(part.rfind('/') == std::string::npos ? 0 : part.rfind('/') + 1);
-    if (leaf == "seconds" || ends_with(leaf, "_seconds") || starts_with(leaf, "seconds_") || ends_with(leaf, "_mib") ||
-        leaf.find("peak_") != std::string::npos || leaf.find("per_second") != std::string::npos)
+    if (leaf.find("seconds") != std::string::npos || ends_with(leaf, "_mib") || leaf.find("peak_") != std::string::npos ||
+        leaf.find("per_second") != std::string::npos)
       return true;
   }
   return false;
@@ -147,7 +158,7 @@ std::vector<QuantityDiff> diff_summaries(const nlohmann::json& expected, const n
   flatten(actual, "", b);
   std::vector<QuantityDiff> out;
   for (const auto& [path, la] : a) {
-    if (is_time_or_memory(path) || path == "config_hash") continue;
+    if (!compared_summary_key(path)) continue;
     QuantityDiff d;
     d.name = "summary.json:" + path;
     d.dtype = la.dtype;
@@ -169,13 +180,7 @@ std::vector<QuantityDiff> diff_summaries(const nlohmann::json& expected, const n
     out.push_back(std::move(d));
   }
   for (const auto& [path, lb] : b)
-    if (!a.count(path) && !is_time_or_memory(path) && path != "config_hash") {
-      QuantityDiff d;
-      d.name = "summary.json:" + path;
-      d.dtype = lb.dtype;
-      d.problem = "only in the rerun";
-      out.push_back(std::move(d));
-    }
+    if (!a.count(path) && compared_summary_key(path)) out.push_back(only_in_rerun("summary.json:" + path, lb.dtype));
   return out;
 }
 
@@ -223,13 +228,7 @@ std::vector<QuantityDiff> diff_hdf5_files(const std::string& expected, const std
     out.push_back(std::move(d));
   }
   for (const auto& [path, info] : in_b)
-    if (!seen.count(path) && !is_time_or_memory(path)) {
-      QuantityDiff d;
-      d.name = "run.h5:" + path;
-      d.dtype = info.dtype;
-      d.problem = "only in the rerun";
-      out.push_back(std::move(d));
-    }
+    if (!seen.count(path) && !is_time_or_memory(path)) out.push_back(only_in_rerun("run.h5:" + path, info.dtype));
   return out;
 }
 

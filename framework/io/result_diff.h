@@ -51,7 +51,7 @@ struct QuantityDiff {
   double severity() const;
 };
 
-// Names like "seconds", "compute_seconds", "peak_anonymous_mib", "tokens_per_second".
+// Names like "seconds", "compute_seconds", "microseconds_per_step", "peak_anonymous_mib", "tokens_per_second".
 bool is_time_or_memory(const std::string& name);
 
 // (expected's text, actual's text) pairs: an input path and where the rerun found it.

@@ -23,13 +23,14 @@ std::map<std::string, QuantityDiff> by_name(const std::vector<QuantityDiff>& dif
 }  // namespace
 
 TEST_CASE("summary numbers: relative to the value, integers exact, timings and the config hash left out", "[io][diff]") {
-  const auto a = nlohmann::json::parse(R"({"loss": 2.0, "steps": 10, "seconds": 3.5, "stage": {"peak_anonymous_mib": 7.0},
+  const auto a = nlohmann::json::parse(R"({"loss": 2.0, "steps": 10, "seconds": 3.5, "stage": {"peak_anonymous_mib": 7.0, "microseconds_per_step": 5},
       "config_hash": "abc", "model": "/old/m", "tag": "x", "gone": 1.5})");
-  const auto b = nlohmann::json::parse(R"({"loss": 2.0001, "steps": 11, "seconds": 9.0, "stage": {"peak_anonymous_mib": 1.0},
+  const auto b = nlohmann::json::parse(R"({"loss": 2.0001, "steps": 11, "seconds": 9.0, "stage": {"peak_anonymous_mib": 1.0, "microseconds_per_step": 6},
       "config_hash": "def", "model": "/new/m", "tag": "y", "extra": 1})");
   auto d = by_name(diff_summaries(a, b, Tolerances::defaults(false), {{"/old/m", "/new/m"}}));
   CHECK(d.count("summary.json:seconds") == 0);
   CHECK(d.count("summary.json:stage.peak_anonymous_mib") == 0);
+  CHECK(d.count("summary.json:stage.microseconds_per_step") == 0);
   CHECK(d.count("summary.json:config_hash") == 0);
   CHECK(d["summary.json:loss"].relative == Approx(0.0001 / 2.0));  // |a - b| / |a|
   CHECK(d["summary.json:loss"].agrees());                          // 5e-5 <= 1e-4
