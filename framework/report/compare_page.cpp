@@ -29,14 +29,17 @@ nlohmann::json parse_json(const std::string& text, const std::string& what) {
 
 bool is_figure(const std::string& path) { return starts_with(path, "figures/") && ends_with(path, ".png"); }
 
-// Every leaf under its dotted path, as text (config values) - numbers kept apart for arithmetic.
-void flatten(const nlohmann::json& j, const std::string& path, std::map<std::string, nlohmann::json>& out) {
+// Every leaf under its dotted path. A config's list of scalars is one value ([1, 2, 3]); a
+// summary's lists are expanded to their elements (per-head numbers, one row each).
+void flatten(const nlohmann::json& j, const std::string& path, std::map<std::string, nlohmann::json>& out,
+             bool expand_scalar_lists) {
   if (j.is_object() && !j.empty()) {
-    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
-  } else if (j.is_array() && !j.empty() && (j[0].is_object() || j[0].is_array())) {
-    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], path + "." + std::to_string(i), out);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      flatten(it.value(), path.empty() ? it.key() : path + "." + it.key(), out, expand_scalar_lists);
+  } else if (j.is_array() && !j.empty() && (expand_scalar_lists || j[0].is_object() || j[0].is_array())) {
+    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], path + "." + std::to_string(i), out, expand_scalar_lists);
   } else {
-    out[path] = j;  // scalars, and lists of scalars as one value ([1, 2, 3])
+    out[path] = j;
   }
 }
 
@@ -92,8 +95,8 @@ ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all) 
   std::vector<std::map<std::string, nlohmann::json>> configs(runs.size()), summaries(runs.size());
   std::set<std::string> config_keys, number_keys;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    flatten(runs[i].config, "", configs[i]);
-    flatten(runs[i].summary, "", summaries[i]);
+    flatten(runs[i].config, "", configs[i], false);
+    flatten(runs[i].summary, "", summaries[i], true);
     for (const auto& [k, v] : configs[i]) config_keys.insert(k);
     for (const auto& [k, v] : summaries[i])
       if (v.is_number()) number_keys.insert(k);
