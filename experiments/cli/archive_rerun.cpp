@@ -78,7 +78,10 @@ void print_table(const std::vector<QuantityDiff>& diffs, std::size_t show) {
 
 int archive_rerun(const std::vector<std::string>& args) {
   const std::string usage =
-      "usage: sinklab archive rerun FILE [--models DIR] [--data DIR] [--tolerance GLOB=REL ...] [--work DIR] [--show N]";
+      "usage: sinklab archive rerun FILE [--models DIR] [--data DIR] [--tolerance GLOB=REL ...] [--work DIR] [--show N]\n\n"
+      "Runs an archived run again on this machine, on the inputs it read (found by their SHA-256), and compares every\n"
+      "summary.json number and run.h5 dataset with the archive's. Exit 0: everything agrees; 3: something differs;\n"
+      "2: an input is missing or different, or the archive is not a run's (nothing is run then).";
   po::options_description desc("sinklab archive rerun options");
   desc.add_options()
       ("models", po::value<std::vector<std::string>>()->composing(), "a directory holding the archived run's checkpoints (repeatable)")
