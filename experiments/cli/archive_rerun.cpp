@@ -12,6 +12,7 @@
 #include "experiments/cli/options.h"
 #include "experiments/cli/rerun_inputs.h"
 #include "experiments/cli/sweep_support.h"
+#include "experiments/cli/text_table.h"
 #include "framework/io/atomic_file.h"
 #include "framework/io/result_diff.h"
 #include "framework/io/run_archive.h"
@@ -58,19 +59,16 @@ void warn_about_differences(const nlohmann::json& archived) {
 std::string format_value(double x) { return std::isfinite(x) ? fmt::format("{:.3g}", x) : fmt::format("{}", x); }
 
 void print_table(const std::vector<QuantityDiff>& diffs, std::size_t show) {
-  std::size_t width = 8;
-  for (std::size_t i = 0; i < std::min(show, diffs.size()); ++i) width = std::max(width, diffs[i].name.size());
-  width = std::min<std::size_t>(width, 80);
-  std::cout << fmt::format("{:<{}}  {:<8}  {:>9}  {:>9}  {:>10}  {:>9}  {:>9}  {}\n", "quantity", width, "dtype",
-                           "elements", "differing", "max |diff|", "relative", "tolerance", "verdict");
+  std::vector<std::vector<std::string>> rows;
   for (std::size_t i = 0; i < std::min(show, diffs.size()); ++i) {
     const auto& d = diffs[i];
     std::string verdict = d.agrees() ? (d.differing ? "agrees" : "equal") : "DIFFERS";
     if (!d.problem.empty()) verdict += ": " + d.problem;
-    std::cout << fmt::format("{:<{}}  {:<8}  {:>9}  {:>9}  {:>10}  {:>9}  {:>9}  {}\n", d.name, width, d.dtype,
-                             d.elements, d.differing, format_value(d.max_abs), format_value(d.relative),
-                             d.tolerance == 0 ? "exact" : format_value(d.tolerance), verdict);
+    rows.push_back({d.name, d.dtype, std::to_string(d.elements), std::to_string(d.differing), format_value(d.max_abs),
+                    format_value(d.relative), d.tolerance == 0 ? "exact" : format_value(d.tolerance), verdict});
   }
+  std::cout << text_table({"quantity", "dtype", "elements", "differing", "max |diff|", "relative", "tolerance", "verdict"},
+                          rows, "<<>>>>><");
   if (diffs.size() > show) std::cout << fmt::format("... and {} more (--show N)\n", diffs.size() - show);
 }
 
@@ -163,10 +161,10 @@ int archive_rerun(const std::vector<std::string>& args) {
     log::warn("the archived run used {}; this machine has no CUDA device, so the rerun uses the CPU", device);
     device = "cpu";
   }
-  const bool across_devices = archived_on_gpu != (device.rfind("cuda", 0) == 0);
   if (threads > 0 && unsigned(threads) > hardware_threads())
     log::warn("the archived run used {} threads; this machine has {}", threads, hardware_threads());
-  Tolerances tolerances = Tolerances::defaults(across_devices || archived_on_gpu);
+  // A GPU on either side: the archived one (a GPU here is only chosen when the archive used one).
+  Tolerances tolerances = Tolerances::defaults(archived_on_gpu);
   if (vm.count("tolerance"))
     for (const auto& t : vm["tolerance"].as<std::vector<std::string>>()) tolerances.add_override(t);
 
@@ -204,7 +202,7 @@ int archive_rerun(const std::vector<std::string>& args) {
   std::cout << fmt::format("default tolerances (relative to each quantity's largest |value|): float64 {}, float32 {}, "
                            "bfloat16/float16 {}, summary floats {}; integers, booleans and strings exact{}\n",
                            tolerances.float64, tolerances.float32, tolerances.half, tolerances.summary,
-                           across_devices || archived_on_gpu ? " (a GPU run: looser)" : "");
+                           archived_on_gpu ? " (a GPU run: looser)" : "");
   if (expected_summary.value("config_hash", "") != actual_summary.value("config_hash", ""))
     std::cout << fmt::format("config hash: {} archived, {} rerun (not compared: it changes with the input paths)\n",
                              expected_summary.value("config_hash", "?").substr(0, 12),

@@ -7,28 +7,13 @@
 
 #include "experiments/cli/commands.h"
 #include "experiments/cli/options.h"
+#include "experiments/cli/text_table.h"
 #include "framework/io/atomic_file.h"
 #include "framework/report/compare_page.h"
 #include "framework/util/error.h"
 
 namespace sinklab::cli {
 namespace {
-
-void print_rows(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width(header.size());
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    width[c] = header[c].size();
-    for (const auto& r : rows) width[c] = std::max(width[c], std::min<std::size_t>(r[c].size(), c == 0 ? 70 : 40));
-  }
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out = "  ";
-    for (std::size_t c = 0; c < cells.size(); ++c) out += fmt::format(c == 0 ? "{:<{}}  " : "{:>{}}  ", cells[c], width[c]);
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
-}
 
 std::string label_of(std::size_t i) {
   return i < 26 ? std::string(1, char('A' + i)) : fmt::format("R{}", i + 1);
@@ -55,18 +40,19 @@ int compare_command(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < paths.size(); ++i) runs.push_back(report::load_compared_run(paths[i], label_of(i)));
 
   const bool all = vm.count("all") > 0;
-  const auto t = report::compare_tables(runs, all);
+  const auto t = report::compare_tables(runs);
   const std::string page_path = vm["output"].as<std::string>();
-  write_file_atomic(page_path, report::compare_page(runs));
+  write_file_atomic(page_path, report::compare_page(runs, t));
   std::cout << page_path << "\n";
   for (const auto& r : runs) std::cout << r.label << ": " << r.source << "\n";
-  std::cout << fmt::format("config: {} of {} keys differ{}\n", t.differing_config_keys, t.config_keys,
-                           all ? " (every key listed: --all)" : "");
-  if (!t.config_rows.empty())
-    print_rows({t.header.begin(), t.header.begin() + std::ptrdiff_t(runs.size() + 1)}, t.config_rows);
-  std::cout << fmt::format("summary.json: {} of {} numbers differ{}\n", t.differing_numbers, t.numbers,
+  const auto config_rows = t.config_shown(all), number_rows = t.numbers_shown(all);
+  std::cout << fmt::format("config: {} of {} keys differ{}\n", report::ComparisonTables::count(t.config_differs),
+                           t.config_rows.size(), all ? " (every key listed: --all)" : "");
+  if (!config_rows.empty()) std::cout << text_table(t.config_header(), config_rows, "<", "  ");
+  std::cout << fmt::format("summary.json: {} of {} numbers differ{}\n", report::ComparisonTables::count(t.number_differs),
+                           t.number_rows.size(),
                            all ? " (every number listed: --all)" : " (wall-clock and memory figures aside; --all lists every number)");
-  if (!t.number_rows.empty()) print_rows(t.header, t.number_rows);
+  if (!number_rows.empty()) std::cout << text_table(t.header, number_rows, "<", "  ");
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "framework/io/hdf5_store.h"
+#include "framework/io/json_numbers.h"
 #include "framework/util/error.h"
 #include "framework/util/strings.h"
 
@@ -21,28 +22,22 @@ bool is_float_dtype(const std::string& dtype) {
   return dtype == "float64" || dtype == "float32" || dtype == "bfloat16" || dtype == "float16" || dtype == "number";
 }
 
-// A JSON leaf under its dotted path; integers stay integers (exact), floats are "number".
+// A summary leaf: integers stay integers (exact), floats are "number".
 struct Leaf {
   std::string dtype;  // integer, number, bool, string
   double value = 0;
   std::string text;
 };
 
-void flatten(const nlohmann::json& j, const std::string& path, std::map<std::string, Leaf>& out) {
-  auto child = [&](const std::string& k) { return path.empty() ? k : path + "." + k; };
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) flatten(it.value(), child(it.key()), out);
-  } else if (j.is_array()) {
-    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], child(std::to_string(i)), out);
-  } else if (j.is_number_integer() || j.is_number_unsigned()) {
-    out[path] = {"integer", j.get<double>(), ""};
-  } else if (j.is_number_float()) {
-    out[path] = {"number", j.get<double>(), ""};
-  } else if (j.is_boolean()) {
-    out[path] = {"bool", j.get<bool>() ? 1.0 : 0.0, ""};
-  } else if (j.is_string()) {
-    out[path] = {"string", 0, j.get<std::string>()};
+std::map<std::string, Leaf> summary_leaves(const nlohmann::json& j) {
+  std::map<std::string, Leaf> out;
+  for (const auto& [path, v] : json_leaves(j)) {
+    if (v.is_number_integer() || v.is_number_unsigned()) out[path] = {"integer", v.get<double>(), ""};
+    else if (v.is_number_float()) out[path] = {"number", v.get<double>(), ""};
+    else if (v.is_boolean()) out[path] = {"bool", v.get<bool>() ? 1.0 : 0.0, ""};
+    else if (v.is_string()) out[path] = {"string", 0, v.get<std::string>()};
   }
+  return out;
 }
 
 // Fills differing / max_abs / relative of `d` from two double tensors of one shape.
@@ -153,9 +148,7 @@ bool is_time_or_memory(const std::string& name) {
 
 std::vector<QuantityDiff> diff_summaries(const nlohmann::json& expected, const nlohmann::json& actual,
                                          const Tolerances& tolerances, const Renamed& renamed) {
-  std::map<std::string, Leaf> a, b;
-  flatten(expected, "", a);
-  flatten(actual, "", b);
+  const auto a = summary_leaves(expected), b = summary_leaves(actual);
   std::vector<QuantityDiff> out;
   for (const auto& [path, la] : a) {
     if (!compared_summary_key(path)) continue;

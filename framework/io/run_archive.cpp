@@ -36,13 +36,21 @@ std::string error_of(archive* a) {
 // The most a file read whole from an archive (manifest, provenance, summary) may hold.
 constexpr std::size_t kMaxSmallFile = std::size_t(64) << 20;
 
+}  // namespace
+
+bool is_archive_name(const std::string& file) {
+  return ends_with(file, ".tar.zst") || ends_with(file, ".tar.gz") || ends_with(file, ".tgz");
+}
+
+namespace {
+
 struct Writer {
   archive* a;
   // Writes `path`; the compression follows `name` (the final file name).
   Writer(const std::string& path, const std::string& file) : a(archive_write_new()) {
+    SINKLAB_INPUT_CHECK(is_archive_name(file), "archive '{}' must end in .tar.gz, .tgz or .tar.zst", file);
     if (ends_with(file, ".tar.zst")) archive_write_add_filter_zstd(a);
-    else if (ends_with(file, ".tar.gz") || ends_with(file, ".tgz")) archive_write_add_filter_gzip(a);
-    else throw InputError(fmt::format("archive '{}' must end in .tar.gz, .tgz or .tar.zst", file));
+    else archive_write_add_filter_gzip(a);
     archive_write_set_format_pax_restricted(a);
     SINKLAB_INPUT_CHECK(archive_write_open_filename(a, path.c_str()) == ARCHIVE_OK, "cannot write '{}': {}", file,
                         error_of(a));

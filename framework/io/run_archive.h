@@ -18,6 +18,8 @@ struct ArchiveOptions {
   bool tensors = true;      // *.h5 (run.h5 and any other HDF5 store)
 };
 
+// Whether `file` is named as an archive (.tar.gz, .tgz, .tar.zst): the names pack writes.
+bool is_archive_name(const std::string& file);
 // Returns the number of files packed (MANIFEST.json not counted).
 std::size_t pack_archive(const std::string& dir, const std::string& file, const ArchiveOptions& options = {});
 // Problems found ("" per file is fine: empty vector = intact). Unreadable archives throw InputError.

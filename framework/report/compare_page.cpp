@@ -6,6 +6,7 @@
 #include <set>
 
 #include "framework/io/atomic_file.h"
+#include "framework/io/json_numbers.h"
 #include "framework/io/result_diff.h"
 #include "framework/io/run_archive.h"
 #include "framework/report/html.h"
@@ -17,10 +18,6 @@ namespace fs = std::filesystem;
 namespace sinklab::report {
 namespace {
 
-bool is_archive(const std::string& path) {
-  return ends_with(path, ".tar.gz") || ends_with(path, ".tgz") || ends_with(path, ".tar.zst");
-}
-
 nlohmann::json parse_json(const std::string& text, const std::string& what) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   SINKLAB_INPUT_CHECK(!j.is_discarded(), "{} is not valid JSON", what);
@@ -28,20 +25,6 @@ nlohmann::json parse_json(const std::string& text, const std::string& what) {
 }
 
 bool is_figure(const std::string& path) { return starts_with(path, "figures/") && ends_with(path, ".png"); }
-
-// Every leaf under its dotted path. A config's list of scalars is one value ([1, 2, 3]); a
-// summary's lists are expanded to their elements (per-head numbers, one row each).
-void flatten(const nlohmann::json& j, const std::string& path, std::map<std::string, nlohmann::json>& out,
-             bool expand_scalar_lists) {
-  if (j.is_object() && !j.empty()) {
-    for (auto it = j.begin(); it != j.end(); ++it)
-      flatten(it.value(), path.empty() ? it.key() : path + "." + it.key(), out, expand_scalar_lists);
-  } else if (j.is_array() && !j.empty() && (expand_scalar_lists || j[0].is_object() || j[0].is_array())) {
-    for (std::size_t i = 0; i < j.size(); ++i) flatten(j[i], path + "." + std::to_string(i), out, expand_scalar_lists);
-  } else {
-    out[path] = j;
-  }
-}
 
 std::string shown(const nlohmann::json* v) {
   if (!v) return "(absent)";
@@ -55,7 +38,7 @@ ComparedRun load_compared_run(const std::string& path, const std::string& label)
   run.label = label;
   run.source = path;
   std::map<std::string, std::string> files;
-  if (fs::is_regular_file(path) && is_archive(path)) {
+  if (fs::is_regular_file(path) && is_archive_name(path)) {
     auto problems = verify_archive(path);
     SINKLAB_INPUT_CHECK(problems.empty(), "{} failed verification: {}", path, problems.front());
     files = read_archive_files_if(path, [](const std::string& p) {
@@ -86,7 +69,22 @@ ComparedRun load_compared_run(const std::string& path, const std::string& label)
   return run;
 }
 
-ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all) {
+std::vector<std::string> ComparisonTables::config_header() const {
+  return {header.begin(), header.begin() + std::ptrdiff_t((header.size() + 2) / 2)};  // key + one column per run
+}
+
+std::size_t ComparisonTables::count(const std::vector<bool>& differs) {
+  return std::size_t(std::count(differs.begin(), differs.end(), true));
+}
+
+Rows ComparisonTables::shown(const Rows& rows, const std::vector<bool>& differs, bool all) {
+  Rows out;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (all || differs[i]) out.push_back(rows[i]);
+  return out;
+}
+
+ComparisonTables compare_tables(const std::vector<ComparedRun>& runs) {
   ComparisonTables t;
   t.header.push_back("key");
   for (const auto& r : runs) t.header.push_back(r.label);
@@ -95,8 +93,8 @@ ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all) 
   std::vector<std::map<std::string, nlohmann::json>> configs(runs.size()), summaries(runs.size());
   std::set<std::string> config_keys, number_keys;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    flatten(runs[i].config, "", configs[i], false);
-    flatten(runs[i].summary, "", summaries[i], true);
+    configs[i] = json_leaves(runs[i].config, /*expand_scalar_lists=*/false);
+    summaries[i] = json_leaves(runs[i].summary);
     for (const auto& [k, v] : configs[i]) config_keys.insert(k);
     for (const auto& [k, v] : summaries[i])
       if (v.is_number()) number_keys.insert(k);
@@ -105,15 +103,12 @@ ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all) 
     auto it = m.find(k);
     return it == m.end() ? nullptr : &it->second;
   };
-  t.config_keys = config_keys.size();
   for (const auto& k : config_keys) {
     std::vector<std::string> row{k};
     for (const auto& c : configs) row.push_back(shown(value_of(c, k)));
-    const bool differs = std::any_of(row.begin() + 2, row.end(), [&](const std::string& v) { return v != row[1]; });
-    t.differing_config_keys += differs;
-    if (differs || all) t.config_rows.push_back(std::move(row));
+    t.config_differs.push_back(std::any_of(row.begin() + 2, row.end(), [&](const std::string& v) { return v != row[1]; }));
+    t.config_rows.push_back(std::move(row));
   }
-  t.numbers = number_keys.size();
   for (const auto& k : number_keys) {
     std::vector<std::string> row{k};
     std::vector<const nlohmann::json*> values;
@@ -129,33 +124,31 @@ ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all) 
       differs = differs || !both || d != 0.0;
       row.push_back(both ? format_number(d) : "");
     }
-    const bool counted = differs && !is_time_or_memory(k);
-    t.differing_numbers += counted;
-    if (counted || all) t.number_rows.push_back(std::move(row));
+    t.number_differs.push_back(differs && !is_time_or_memory(k));
+    t.number_rows.push_back(std::move(row));
   }
   return t;
 }
 
-std::string compare_page(const std::vector<ComparedRun>& runs) {
-  const auto differing = compare_tables(runs, false), every = compare_tables(runs, true);
+std::string compare_page(const std::vector<ComparedRun>& runs, const ComparisonTables& t) {
+  const std::size_t differing_keys = ComparisonTables::count(t.config_differs),
+                    differing_numbers = ComparisonTables::count(t.number_differs);
   std::vector<std::string> labels;
   for (const auto& r : runs) labels.push_back(r.label);
   Page page("sinklab compare: " + join(labels, ", "),
             escape(fmt::format("{} runs; {} of {} config keys and {} of {} summary numbers differ", runs.size(),
-                               differing.differing_config_keys, differing.config_keys, differing.differing_numbers,
-                               differing.numbers)));
+                               differing_keys, t.config_rows.size(), differing_numbers, t.number_rows.size())));
   std::vector<std::vector<std::string>> sources;
   for (const auto& r : runs) sources.push_back({r.label, r.source});
   page.section("runs", "Runs", table({"run", "source"}, sources));
-  std::vector<std::string> config_header(differing.header.begin(), differing.header.begin() + std::ptrdiff_t(runs.size() + 1));
   page.section("config", "Config keys that differ",
-               differing.config_rows.empty() ? "<p>The resolved configs are identical.</p>\n"
-                                             : table(config_header, differing.config_rows, "config-table"));
+               differing_keys == 0 ? "<p>The resolved configs are identical.</p>\n"
+                                   : table(t.config_header(), t.config_shown(false), "config-table"));
   page.section("numbers", "Summary numbers",
                fmt::format("<p>{} numbers, {} of them differ (wall-clock and memory figures aside); every number is "
                            "listed, the last columns are each run minus {}.</p>\n",
-                           every.numbers, every.differing_numbers, runs[0].label) +
-                   table_filter("numbers-table", "filter keys") + table(every.header, every.number_rows, "numbers-table"));
+                           t.number_rows.size(), differing_numbers, runs[0].label) +
+                   table_filter("numbers-table", "filter keys") + table(t.header, t.number_rows, "numbers-table"));
   std::set<std::string> names;
   for (const auto& r : runs)
     for (const auto& [name, bytes] : r.figures) names.insert(name);

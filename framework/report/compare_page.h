@@ -22,19 +22,29 @@ struct ComparedRun {
 // A run directory or a run's archive (verified first). InputError for anything else.
 ComparedRun load_compared_run(const std::string& path, const std::string& label);
 
+using Rows = std::vector<std::vector<std::string>>;
+
+// A row per config key and per summary number of any run, and which of them differ. Wall-clock
+// and memory numbers (seconds, peak MiB) never count as differing: they always do.
 struct ComparisonTables {
-  std::vector<std::string> header;                      // key, A, B, ... (and B - A, ... for numbers)
-  std::vector<std::vector<std::string>> config_rows;    // key, value per run ("(absent)")
-  std::vector<std::vector<std::string>> number_rows;    // key, value per run, then each run minus the first
-  std::size_t config_keys = 0, numbers = 0;             // how many there are in all
-  std::size_t differing_config_keys = 0, differing_numbers = 0;
+  std::vector<std::string> header;  // key, A, B, ... then B - A, ... (numbers)
+  Rows config_rows;                 // key, value per run ("(absent)")
+  Rows number_rows;                 // key, value per run, then each run minus the first
+  std::vector<bool> config_differs, number_differs;  // per row
+
+  std::vector<std::string> config_header() const;  // key, A, B, ...
+  // Every row with `all`, else those that differ.
+  Rows config_shown(bool all) const { return shown(config_rows, config_differs, all); }
+  Rows numbers_shown(bool all) const { return shown(number_rows, number_differs, all); }
+  static std::size_t count(const std::vector<bool>& differs);
+
+ private:
+  static Rows shown(const Rows& rows, const std::vector<bool>& differs, bool all);
 };
 
-// Rows for the keys that differ between the runs, or for every key with `all`. Wall-clock and
-// memory numbers (seconds, peak MiB) count as differing only with `all`: they always differ.
-ComparisonTables compare_tables(const std::vector<ComparedRun>& runs, bool all);
+ComparisonTables compare_tables(const std::vector<ComparedRun>& runs);
 
 // The page: sources, config differences, numbers (filterable, every number), figures side by side.
-std::string compare_page(const std::vector<ComparedRun>& runs);
+std::string compare_page(const std::vector<ComparedRun>& runs, const ComparisonTables& tables);
 
 }  // namespace sinklab::report
